@@ -1,0 +1,38 @@
+# The two commands of the quick start: `make demo` and `make test`.
+# Each creates or refreshes .venv and installs .[all,dev] when pyproject.toml or the
+# constraints changed, so either one works as the first command on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PKG := membrane_integrations
+
+.PHONY: demo test lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing .[all,dev] into $(VENV) (first run takes a few minutes)"
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(PY) -m $(PKG) demo
+
+test: $(STAMP) membraned
+	$(PY) -m ruff check $(PKG) tests benchmarks
+	$(PY) -m ruff format --check $(PKG) tests benchmarks
+	$(PY) -m mypy --strict $(PKG)
+	$(PY) -m pytest -ra
+
+# Installs the real Membrane daemon (v0.2.0) with Go when Go is present; cached in .cache/bin.
+# The outcome (path or the exact error) is written to .cache/membraned.status for the tests.
+membraned: $(STAMP)
+	@$(PY) -m tests.support.install_membraned
+
+record-cassettes: $(STAMP)
+	MEMBRAIN_RECORD=1 $(PY) -m pytest tests/cassette -p no:randomly --record-mode=rewrite
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

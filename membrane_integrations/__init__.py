@@ -1,0 +1,41 @@
+"""Long-term memory for LangChain and AutoGen agents, backed by Membrain and Membrane.
+
+Importing this package imports no framework, no grpc and no web server: the public names below
+are loaded on first use.
+
+Example:
+    >>> import membrane_integrations
+    >>> membrane_integrations.__version__
+    '0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "MembrainClient": "membrane_integrations.membrain",
+    "AsyncMembrainClient": "membrane_integrations.membrain",
+    "MembraneClient": "membrane_integrations.membrane",
+    "AsyncMembraneClient": "membrane_integrations.membrane",
+    "MembrainEmulator": "membrane_integrations.emulator",
+    "MembraneIntegrationsError": "membrane_integrations.core.errors",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'membrane_integrations' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
