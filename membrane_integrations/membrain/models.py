@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 __all__ = [
+    "BatchReadResult",
     "BulkDeleteResult",
     "CountResult",
     "DeleteResult",
@@ -86,6 +87,13 @@ class Memory(_Reply):
     updated_at: datetime | None = None
     links: list[MemoryLink] = Field(default_factory=list)
     evolution_history: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class BatchReadResult(_Reply):
+    """``POST /memories/batch``: the memories found, and the ids that were not."""
+
+    memories: list[Memory] = Field(default_factory=list)
+    missing_ids: list[str] = Field(default_factory=list)
 
 
 class IngestAccepted(_Reply):
@@ -174,14 +182,10 @@ class RelationshipEdge(_Reply):
     target: EdgeEndpoint
     score: float = 0.0
 
-    _normalise = field_validator("source", "target", mode="before")(
-        lambda cls, v: _endpoint(v)  # noqa: ARG005
-    )
+    _normalise = field_validator("source", "target", mode="before")(lambda cls, v: _endpoint(v))
 
 
-SearchResult = TypeAdapter(
-    Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")]
-)
+SearchResult = TypeAdapter(Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")])
 
 
 class InterpretedAnswer(_Reply):
@@ -198,9 +202,9 @@ class InterpretedAnswer(_Reply):
 class SearchResponse(_Reply):
     """``POST /memories/search``."""
 
-    results: list[
-        Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")]
-    ] = Field(default_factory=list)
+    results: list[Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")]] = Field(
+        default_factory=list
+    )
     interpreted: InterpretedAnswer | None = None
     interpreted_error: str | None = None
     scope: list[str] | None = None
@@ -278,7 +282,7 @@ class GraphEdge(_Reply):
     description: str | None = None
 
     _normalise = field_validator("source", "target", mode="before")(
-        lambda cls, v: v["id"] if isinstance(v, dict) else v  # noqa: ARG005
+        lambda cls, v: v["id"] if isinstance(v, dict) else v
     )
 
 

@@ -1,0 +1,212 @@
+"""The retry loop and the ingest polling loop, written once as sans-IO generators.
+
+A flow yields steps (:class:`Send` a request, :class:`Sleep` a while) and receives what came
+back: an ``httpx.Response`` or the ``httpx.RequestError`` raised while sending. The flow's
+return value is the operation's result; errors are raised out of the generator. The sync
+driver (``httpx.Client`` + ``time.sleep``) and the async driver (``httpx.AsyncClient`` +
+``asyncio.sleep``) in ``_transport.py`` only execute the steps.
+
+Retry rules:
+
+* an idempotent request (reads, search, batch, unlink, PUT, DELETE, job polls) is retried on
+  transport errors, timeouts, 5xx and 429 (never on a tier-quota code), honouring
+  ``Retry-After``;
+* a create (``POST /memories``) is retried only when the request provably never left the client
+  (``ConnectError``, ``ConnectTimeout``, ``PoolTimeout``): after a 5xx, a read error or a read
+  timeout the job may exist, and sending it again could store the fact twice.
+
+Polling backs off from ``PollPolicy.initial`` (25 ms) to ``PollPolicy.maximum`` (1 s). Past the
+deadline :class:`IngestTimeoutError` carries the job id; ``wait_for_job`` resumes it. Jobs are
+polled at ``/api/v1/memories/jobs/{job_id}`` on the configured host, never at the server's
+``status_url``, so credentials are only ever sent to ``base_url``.
+
+Example:
+    >>> from membrane_integrations.core.retry import RetryPolicy
+    >>> from membrane_integrations.membrain import _protocol as ops
+    >>> flow = call(ops.stats(), Context(RetryPolicy(max_retries=0)))
+    >>> next(flow).request.path
+    '/api/v1/stats'
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import httpx
+
+from ..core.errors import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    IngestFailedError,
+    IngestTimeoutError,
+    InvalidRequestError,
+    MalformedResponseError,
+    MembraneIntegrationsError,
+    RateLimitedError,
+    ServerError,
+)
+from ..core.retry import RetryPolicy
+from . import _protocol as ops
+from ._errors import error_from_response, error_from_transport, retry_after_of
+from .models import IngestAccepted, IngestResult
+
+__all__ = ["Context", "Flow", "Outcome", "PollPolicy", "Send", "Sleep", "call", "ingest", "wait"]
+
+T = TypeVar("T")
+logger = logging.getLogger("membrane_integrations.membrain")
+
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_TRANSIENT = (BackendUnavailableError, BackendTimeoutError, ServerError, RateLimitedError)
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``request`` with this per-request timeout (``None``: the client's default)."""
+
+    request: ops.Request
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait ``seconds`` before the next step."""
+
+    seconds: float
+
+
+Step = Send | Sleep
+Outcome = httpx.Response | httpx.RequestError
+Flow = Generator[Step, Outcome | None, T]
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How patiently to poll an ingest job: exponential from ``initial`` up to ``maximum``.
+
+    >>> PollPolicy().initial, PollPolicy().maximum
+    (0.025, 1.0)
+    """
+
+    initial: float = 0.025
+    maximum: float = 1.0
+    multiplier: float = 2.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a flow needs besides its operation: the policies, the secrets to redact, a clock."""
+
+    retry: RetryPolicy
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    secrets: tuple[str, ...] = ()
+    timeout: float | None = None
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+
+def _retryable(request: ops.Request, outcome: Outcome, error: MembraneIntegrationsError) -> bool:
+    if isinstance(outcome, httpx.RequestError):
+        return request.idempotent or isinstance(outcome, _NEVER_SENT)
+    return request.idempotent and isinstance(error, _TRANSIENT)
+
+
+def call(operation: ops.Operation[T], ctx: Context) -> Flow[T]:
+    """Send ``operation`` and parse its reply, retrying what may safely be retried."""
+    request = operation.request
+    attempts = ctx.retry.start()
+    while True:
+        outcome = yield Send(request, ctx.timeout)
+        if outcome is None:  # pragma: no cover - a driver bug, not a server condition
+            raise RuntimeError("a Send step must be answered with a response or an error")
+        retry_after: float | None = None
+        if isinstance(outcome, httpx.Response):
+            if outcome.is_success:
+                return operation.parse(outcome)
+            error = error_from_response(outcome, *ctx.secrets)
+            if outcome.status_code in (429, 503):
+                retry_after = retry_after_of(outcome)
+            cause: BaseException | None = None
+        else:
+            error = error_from_transport(outcome, _request_of(outcome), *ctx.secrets)
+            cause = outcome
+        delay = attempts.next_delay(
+            retryable=_retryable(request, outcome, error), retry_after=retry_after
+        )
+        if delay is None:
+            raise error from cause
+        logger.debug(
+            "retrying %s %s in %.3fs after %s (retry %d of %d)",
+            request.method,
+            request.path,
+            delay,
+            type(error).__name__,
+            attempts.retries,
+            ctx.retry.max_retries,
+        )
+        yield Sleep(delay)
+
+
+def _request_of(exc: httpx.RequestError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:
+        return None
+
+
+def wait(job_id: str, ctx: Context, *, wait_timeout: float) -> Flow[IngestResult]:
+    """Poll ``job_id`` until it completes (its result), fails, or ``wait_timeout`` passes."""
+    if wait_timeout < 0:
+        raise InvalidRequestError("wait_timeout must be >= 0 seconds", field="wait_timeout")
+    operation = ops.get_job(job_id)
+    deadline = ctx.clock() + wait_timeout
+    delay = ctx.poll.initial
+    while True:
+        job = yield from call(operation, ctx)
+        if job.status == "completed":
+            if job.result is None:
+                raise MalformedResponseError(
+                    f"ingest job {job_id!r} is completed but its reply has no result; "
+                    "read the memory with search or get instead."
+                )
+            return job.result
+        if job.status == "failed":
+            failure = job.error
+            message = failure.message if failure else "no reason given"
+            retryable = bool(failure and failure.retryable)
+            raise IngestFailedError(
+                f"ingest job {job_id!r} failed: {message}. "
+                + ("Adding the content again may work." if retryable else "Do not retry as is."),
+                job_id=job_id,
+                retryable=retryable,
+                code=failure.code if failure else None,
+                server_message=message,
+            )
+        remaining = deadline - ctx.clock()
+        if remaining <= 0:
+            raise IngestTimeoutError(
+                f"ingest job {job_id!r} was still {job.status} after {wait_timeout:g}s. Nothing "
+                f"is lost: resume with client.wait_for_job({job_id!r}) instead of adding again.",
+                job_id=job_id,
+                last_status=job.status,
+            )
+        yield Sleep(min(delay, remaining))
+        delay = min(delay * ctx.poll.multiplier, ctx.poll.maximum)
+
+
+def ingest(
+    operation: ops.Operation[IngestAccepted],
+    ctx: Context,
+    *,
+    wait_for_result: bool,
+    wait_timeout: float,
+) -> Flow[IngestResult | IngestAccepted]:
+    """Queue a memory and, when asked, wait for its job to finish."""
+    if wait_for_result and wait_timeout < 0:
+        raise InvalidRequestError("wait_timeout must be >= 0 seconds", field="wait_timeout")
+    accepted = yield from call(operation, ctx)
+    if not wait_for_result:
+        return accepted
+    return (yield from wait(accepted.job_id, ctx, wait_timeout=wait_timeout))
