@@ -1,0 +1,49 @@
+"""AutoGen memory components for Membrain (HTTP) and Membrane (gRPC).
+
+``MembrainMemory`` and ``MembraneMemory`` implement :class:`autogen_core.memory.Memory` and are
+AutoGen components: ``dump_component()`` / ``load_component()`` round-trip them (without the API
+key). The classes load on first use, so ``MembrainMemory`` does not need grpc installed.
+
+Example:
+    >>> from membrane_integrations.autogen import MembrainMemoryConfig
+    >>> MembrainMemoryConfig(container="bob").k
+    5
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .config import MembrainMemoryConfig, MembraneMemoryConfig, MemoryKind, OnError
+
+if TYPE_CHECKING:
+    from .membrain_memory import MembrainMemory
+    from .membrane_memory import MembraneMemory
+
+__all__ = [
+    "MembrainMemory",
+    "MembrainMemoryConfig",
+    "MembraneMemory",
+    "MembraneMemoryConfig",
+    "MemoryKind",
+    "OnError",
+]
+
+_LAZY = {
+    "MembrainMemory": ".membrain_memory",
+    "MembraneMemory": ".membrane_memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
