@@ -1,0 +1,166 @@
+"""Retrievers: Membrain search hits and Membrane records as LangChain ``Document``s.
+
+Example:
+    >>> from membrane_integrations.emulator import MembrainEmulator
+    >>> with MembrainEmulator() as emu, emu.client() as client:
+    ...     _ = client.add("The team deploys on Fridays", scope=["container.doc-ops"])
+    ...     retriever = MembrainRetriever(client=client, container="doc-ops", k=1)
+    ...     docs = retriever.invoke("When does the team deploy?")
+    ...     print(docs[0].page_content, docs[0].metadata["type"])
+    The team deploys on Fridays memory_node
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import Field, SkipValidation, model_validator
+
+from ..membrain.models import MemoryNode, SearchResponse
+from ._base import is_async_client
+from ._tenancy import Tenancy, visible_search
+
+__all__ = ["MembrainRetriever", "search_documents"]
+
+
+def search_documents(
+    response: SearchResponse, *, k: int, include_edges: bool, include_related: bool
+) -> list[Document]:
+    """Turn a search reply into at most ``k`` documents (memory nodes first in server order).
+
+    An interpreted summary, when present, becomes one extra leading document of type
+    ``interpreted`` (it does not count towards ``k``).
+    """
+    docs: list[Document] = []
+    if response.interpreted is not None and response.interpreted.answer_summary:
+        docs.append(
+            Document(
+                page_content=response.interpreted.answer_summary,
+                metadata={
+                    "type": "interpreted",
+                    "key_facts": list(response.interpreted.key_facts),
+                    "supporting_memory_ids": list(response.interpreted.supporting_memory_ids),
+                    "confidence": response.interpreted.confidence,
+                },
+            )
+        )
+    hits: list[Document] = []
+    for hit in response.results:
+        if isinstance(hit, MemoryNode):
+            metadata: dict[str, Any] = {
+                "type": hit.type,
+                "memory_id": hit.id,
+                "scope": list(hit.scope),
+                "category": hit.category,
+                "semantic_score": hit.semantic_score,
+            }
+            if include_related:
+                metadata["related_memories"] = [
+                    r.model_dump(mode="json", exclude_none=True) for r in hit.related_memories
+                ]
+            hits.append(Document(id=hit.id, page_content=hit.content, metadata=metadata))
+        elif include_edges:
+            hits.append(
+                Document(
+                    id=f"edge:{hit.source.id}:{hit.target.id}",
+                    page_content=hit.description,
+                    metadata={
+                        "type": hit.type,
+                        "source": hit.source.id,
+                        "target": hit.target.id,
+                        "semantic_score": hit.score,
+                    },
+                )
+            )
+    return docs + hits[:k]
+
+
+class MembrainRetriever(BaseRetriever):
+    """Membrain semantic search as a LangChain retriever.
+
+    Setup:
+        ``pip install membrane-integrations[langchain]``; a Membrain URL and API key, or the
+        bundled emulator (``python -m membrane_integrations emulator``).
+
+    Instantiate:
+        ``MembrainRetriever(client=MembrainClient(key), container="bob", k=5)``; give
+        ``async_client=AsyncMembrainClient(key)`` too for ``ainvoke``. ``scope`` adds regex
+        patterns ANDed after the container filter.
+
+    Invoke:
+        >>> from membrane_integrations.emulator import MembrainEmulator
+        >>> with MembrainEmulator() as emu, emu.client() as client:
+        ...     _ = client.add("User's favourite colour is teal", scope=["container.doc-di"])
+        ...     retriever = MembrainRetriever(client=client, container="doc-di", k=2)
+        ...     doc = retriever.invoke("What colour does the user like?")[0]
+        ...     print(doc.id == doc.metadata["memory_id"], doc.metadata["scope"])
+        True ['container.doc-di']
+
+    Documents carry ``id`` (the memory id) and metadata ``memory_id``, ``scope``,
+    ``category``, ``semantic_score``, ``related_memories`` (when ``include_related``) and
+    ``type``. Relationship edges become documents (``type="relationship_edge"``) only with
+    ``include_edges=True``. ``invoke(query, k=3)`` overrides ``k`` per call.
+    """
+
+    client: SkipValidation[Any] = Field(default=None, exclude=True)
+    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
+    k: int = Field(default=5, ge=1, le=100)
+    scope: list[str] | None = None
+    container: str | None = None
+    response_format: Literal["raw", "interpreted", "both"] = "raw"
+    rerank: bool = False
+    include_edges: bool = False
+    include_related: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> MembrainRetriever:
+        if self.client is not None and is_async_client(self.client):
+            if self.async_client is None:
+                self.async_client = self.client
+            self.client = None
+        if self.client is None and self.async_client is None:
+            raise ValueError("give client= (MembrainClient) and/or async_client=")
+        Tenancy(self.container).read_scope(self.scope)  # fail early on bad ids or patterns
+        return self
+
+    def _request(self, k: int | None) -> tuple[int, dict[str, Any]]:
+        size = self.k if k is None else k
+        kwargs: dict[str, Any] = {
+            "k": size,
+            "scope": Tenancy(self.container).read_scope(self.scope),
+            "response_format": self.response_format,
+            "rerank": self.rerank,
+        }
+        return size, kwargs
+
+    def _documents(self, response: SearchResponse, size: int) -> list[Document]:
+        visible = visible_search(Tenancy(self.container), response)
+        return search_documents(
+            visible, k=size, include_edges=self.include_edges, include_related=self.include_related
+        )
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        if self.client is None:
+            raise ValueError("this retriever has an async client only: use ainvoke")
+        size, kwargs = self._request(k)
+        return self._documents(self.client.search(query, **kwargs), size)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+    ) -> list[Document]:
+        if self.async_client is None:
+            raise ValueError("this retriever has a sync client only: use invoke or async_client=")
+        size, kwargs = self._request(k)
+        return self._documents(await self.async_client.search(query, **kwargs), size)
