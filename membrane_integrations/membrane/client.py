@@ -1,0 +1,815 @@
+"""``MembraneClient`` (grpc) and ``AsyncMembraneClient`` (grpc.aio) for the Membrane daemon.
+
+Both clients expose the upstream reference client's constructor and methods, plus a per-call
+``timeout=`` on every method. Each method builds one :class:`~._codec.Call` (the request and its
+parser, written once in ``_codec.py``) and hands it to ``_run``, which sends it on the client's
+single channel, retries idempotent reads on UNAVAILABLE and RESOURCE_EXHAUSTED under the shared
+:class:`~membrane_integrations.core.retry.RetryPolicy`, and maps a failed status into the error
+hierarchy (the errors are also ``grpc.RpcError``). The two clients differ only in how they send
+and sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+import grpc.aio
+
+from membrane_integrations.core.errors import MalformedResponseError, MembraneIntegrationsError
+from membrane_integrations.core.retry import Attempts, RetryPolicy
+from membrane_integrations.membrane import _codec
+from membrane_integrations.membrane._codec import DEFAULT_SOURCE, Call
+from membrane_integrations.membrane.errors import error_from_rpc_error, malformed_response
+from membrane_integrations.membrane.proto import membrane_pb2_grpc
+from membrane_integrations.membrane.types import (
+    MemoryRecord,
+    MemoryType,
+    OutcomeStatus,
+    RetrieveResult,
+    Sensitivity,
+    TrustContext,
+)
+
+__all__ = ["AsyncMembraneClient", "MembraneClient"]
+
+T = TypeVar("T")
+
+# The generated stub is untyped; it has one callable attribute per RPC.
+_new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
+
+_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+# The daemon caps nothing on responses and Retrieve with limit 0 returns every record (spec 4.5);
+# grpcio's default 4 MiB receive cap would turn a large result into RESOURCE_EXHAUSTED.
+_DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+)
+
+
+class _Base:
+    """Configuration and the send-independent halves of the call loop, shared by both clients."""
+
+    def __init__(
+        self,
+        addr: str = "localhost:9090",
+        *,
+        tls: bool = False,
+        tls_ca_cert: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        channel_options: Sequence[tuple[str, Any]] | None = None,
+    ) -> None:
+        self._addr = addr
+        self._tls = tls or tls_ca_cert is not None
+        self._root_certificates = Path(tls_ca_cert).read_bytes() if tls_ca_cert else None
+        self._api_key = api_key
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        )
+        self._timeout = timeout
+        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._options = [*_DEFAULT_OPTIONS, *(channel_options or ())]
+
+    @property
+    def addr(self) -> str:
+        """The daemon address (``host:port``)."""
+        return self._addr
+
+    @property
+    def timeout(self) -> float | None:
+        """The default per-call timeout in seconds (None: no deadline)."""
+        return self._timeout
+
+    def __repr__(self) -> str:
+        key = ", api_key='***'" if self._api_key else ""
+        return f"{type(self).__name__}(addr={self._addr!r}, tls={self._tls}{key})"
+
+    def _credentials(self) -> grpc.ChannelCredentials:
+        return grpc.ssl_channel_credentials(root_certificates=self._root_certificates)
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        return self._timeout if timeout is None else timeout
+
+    def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        return attempts.next_delay(retryable=call.idempotent and code in _RETRYABLE)
+
+    def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
+        return error_from_rpc_error(exc, method=call.method, secrets=(self._api_key,))
+
+    def _parse(self, call: Call[T], reply: Any) -> T:
+        try:
+            return call.parse(reply)
+        except MalformedResponseError as exc:
+            raise malformed_response(exc, method=call.method) from None
+
+
+class MembraneClient(_Base):
+    """Synchronous client for membraned (the Membrane daemon) over gRPC.
+
+    Same constructor and methods as the upstream reference client; extras are keyword-only:
+    ``max_retries`` / ``retry_policy`` (reads only), ``channel_options``, ``channel`` (use an
+    existing channel, which the client then does not close), and ``timeout=`` on every method.
+
+    Example (against a daemon or the test double listening on ``addr``)::
+
+        from membrane_integrations.membrane import MembraneClient, Sensitivity, TrustContext
+
+        with MembraneClient("127.0.0.1:9090", api_key=None, timeout=10.0) as client:
+            rec = client.ingest_event("file_edit", "src/main.py", summary="Refactored auth")
+            hits = client.retrieve("fix the login bug",
+                                   trust=TrustContext(max_sensitivity=Sensitivity.MEDIUM))
+            client.reinforce(rec.id, actor="agent-1", rationale="Used successfully")
+
+    >>> MembraneClient("127.0.0.1:1", api_key="secret-key")
+    MembraneClient(addr='127.0.0.1:1', tls=False, api_key='***')
+    """
+
+    def __init__(
+        self,
+        addr: str = "localhost:9090",
+        *,
+        tls: bool = False,
+        tls_ca_cert: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        channel_options: Sequence[tuple[str, Any]] | None = None,
+        channel: grpc.Channel | None = None,
+    ) -> None:
+        super().__init__(
+            addr,
+            tls=tls,
+            tls_ca_cert=tls_ca_cert,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            channel_options=channel_options,
+        )
+        self._owns_channel = channel is None
+        if channel is None:
+            if self._tls:
+                channel = grpc.secure_channel(addr, self._credentials(), options=self._options)
+            else:
+                channel = grpc.insecure_channel(addr, options=self._options)
+        self._channel = channel
+        self._stub = _new_stub(channel)
+        self._closed = False
+
+    def _run(self, call: Call[T], timeout: float | None) -> T:
+        send = getattr(self._stub, call.method)
+        attempts = self._policy.start()
+        while True:
+            try:
+                reply = send(call.request, timeout=self._deadline(timeout), metadata=self._metadata)
+            except grpc.RpcError as exc:
+                delay = self._retry_delay(attempts, exc, call)
+                if delay is None:
+                    raise self._error(exc, call) from None
+                time.sleep(delay)
+                continue
+            return self._parse(call, reply)
+
+    def close(self) -> None:
+        """Close the channel (idempotent). The context manager calls this."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_channel:
+                self._channel.close()
+
+    def __enter__(self) -> MembraneClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- ingestion ---------------------------------------------------------------------------
+
+    def ingest_event(
+        self,
+        event_kind: str,
+        ref: str,
+        *,
+        summary: str = "",
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create an episodic record from an event."""
+        call = _codec.ingest_event(
+            event_kind,
+            ref,
+            summary=summary,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return self._run(call, timeout)
+
+    def ingest_tool_output(
+        self,
+        tool_name: str,
+        *,
+        args: dict[str, Any] | None = None,
+        result: Any = None,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        depends_on: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create an episodic record from a tool invocation."""
+        call = _codec.ingest_tool_output(
+            tool_name,
+            args=args,
+            result=result,
+            sensitivity=sensitivity,
+            source=source,
+            depends_on=depends_on,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return self._run(call, timeout)
+
+    def ingest_observation(
+        self,
+        subject: str,
+        predicate: str,
+        obj: Any,
+        *,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a semantic record from a subject-predicate-object triple."""
+        call = _codec.ingest_observation(
+            subject,
+            predicate,
+            obj,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return self._run(call, timeout)
+
+    def ingest_outcome(
+        self,
+        target_record_id: str,
+        outcome_status: OutcomeStatus | str,
+        *,
+        source: str = DEFAULT_SOURCE,
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Attach an outcome to an existing episodic record; returns the updated record."""
+        call = _codec.ingest_outcome(
+            target_record_id, outcome_status, source=source, timestamp=timestamp
+        )
+        return self._run(call, timeout)
+
+    def ingest_working_state(
+        self,
+        thread_id: str,
+        state: str,
+        *,
+        next_actions: Sequence[str] | None = None,
+        open_questions: Sequence[str] | None = None,
+        context_summary: str = "",
+        active_constraints: Sequence[dict[str, Any]] | None = None,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a working-memory snapshot for a task thread."""
+        call = _codec.ingest_working_state(
+            thread_id,
+            state,
+            next_actions=next_actions,
+            open_questions=open_questions,
+            context_summary=context_summary,
+            active_constraints=active_constraints,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return self._run(call, timeout)
+
+    # --- retrieval ---------------------------------------------------------------------------
+
+    def retrieve(
+        self,
+        task_descriptor: str,
+        *,
+        trust: TrustContext | None = None,
+        memory_types: Sequence[MemoryType | str] | None = None,
+        min_salience: float = 0.0,
+        limit: int = 10,
+        timeout: float | None = None,
+    ) -> list[MemoryRecord]:
+        """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
+        call = _codec.retrieve(
+            task_descriptor,
+            trust=trust,
+            memory_types=memory_types,
+            min_salience=min_salience,
+            limit=limit,
+        )
+        return self._run(call, timeout)
+
+    def retrieve_with_selection(
+        self,
+        task_descriptor: str,
+        *,
+        trust: TrustContext | None = None,
+        memory_types: Sequence[MemoryType | str] | None = None,
+        min_salience: float = 0.0,
+        limit: int = 10,
+        timeout: float | None = None,
+    ) -> RetrieveResult:
+        """Records plus the selector's metadata (ranked candidates, confidence)."""
+        call = _codec.retrieve_with_selection(
+            task_descriptor,
+            trust=trust,
+            memory_types=memory_types,
+            min_salience=min_salience,
+            limit=limit,
+        )
+        return self._run(call, timeout)
+
+    def retrieve_by_id(
+        self,
+        record_id: str,
+        *,
+        trust: TrustContext | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
+        return self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+
+    # --- revision ----------------------------------------------------------------------------
+
+    def supersede(
+        self,
+        old_id: str,
+        new_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Replace a record with a new version."""
+        return self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+
+    def fork(
+        self,
+        source_id: str,
+        forked_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a conditional variant of a record."""
+        return self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+
+    def retract(
+        self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
+    ) -> None:
+        """Soft-delete a record."""
+        self._run(_codec.retract(record_id, actor, rationale), timeout)
+
+    def merge(
+        self,
+        record_ids: Sequence[str],
+        merged_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Combine several records into one consolidated record."""
+        return self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+
+    def contest(
+        self,
+        record_id: str,
+        contesting_ref: str,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Mark a record as contested by conflicting evidence."""
+        self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+
+    # --- reinforcement -----------------------------------------------------------------------
+
+    def reinforce(
+        self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
+    ) -> None:
+        """Boost a record's salience by its reinforcement gain."""
+        self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+
+    def penalize(
+        self,
+        record_id: str,
+        amount: float,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Reduce a record's salience by ``amount``."""
+        self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+
+    def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """A point-in-time metrics snapshot of the daemon."""
+        return self._run(_codec.get_metrics(), timeout)
+
+
+class AsyncMembraneClient(_Base):
+    """Asynchronous client for membraned over ``grpc.aio``; every method is ``async``.
+
+    The same constructor and methods as :class:`MembraneClient`. The channel is opened on the
+    first call (inside the running event loop) and reused; close it with ``await close()`` or
+    ``async with``.
+
+    Example::
+
+        async with AsyncMembraneClient("127.0.0.1:9090") as client:
+            rec = await client.ingest_event("file_edit", "src/main.py")
+            hits = await client.retrieve("fix the login bug", limit=5)
+
+    >>> AsyncMembraneClient("127.0.0.1:1", tls=True)
+    AsyncMembraneClient(addr='127.0.0.1:1', tls=True)
+    """
+
+    def __init__(
+        self,
+        addr: str = "localhost:9090",
+        *,
+        tls: bool = False,
+        tls_ca_cert: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        channel_options: Sequence[tuple[str, Any]] | None = None,
+        channel: grpc.aio.Channel | None = None,
+    ) -> None:
+        super().__init__(
+            addr,
+            tls=tls,
+            tls_ca_cert=tls_ca_cert,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_policy=retry_policy,
+            channel_options=channel_options,
+        )
+        self._owns_channel = channel is None
+        self._channel: grpc.aio.Channel | None = channel
+        self._stub: Any = _new_stub(channel) if channel is not None else None
+        self._closed = False
+
+    def _get_stub(self) -> Any:
+        if self._closed:
+            raise RuntimeError("this AsyncMembraneClient is closed")
+        if self._stub is None:
+            if self._tls:
+                self._channel = grpc.aio.secure_channel(
+                    self._addr, self._credentials(), options=self._options
+                )
+            else:
+                self._channel = grpc.aio.insecure_channel(self._addr, options=self._options)
+            self._stub = _new_stub(self._channel)
+        return self._stub
+
+    async def _run(self, call: Call[T], timeout: float | None) -> T:
+        send = getattr(self._get_stub(), call.method)
+        attempts = self._policy.start()
+        while True:
+            try:
+                reply = await send(
+                    call.request, timeout=self._deadline(timeout), metadata=self._metadata
+                )
+            except grpc.RpcError as exc:
+                delay = self._retry_delay(attempts, exc, call)
+                if delay is None:
+                    raise self._error(exc, call) from None
+                await asyncio.sleep(delay)
+                continue
+            return self._parse(call, reply)
+
+    async def close(self) -> None:
+        """Close the channel (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            if self._owns_channel and self._channel is not None:
+                await self._channel.close()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncMembraneClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- ingestion ---------------------------------------------------------------------------
+
+    async def ingest_event(
+        self,
+        event_kind: str,
+        ref: str,
+        *,
+        summary: str = "",
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create an episodic record from an event."""
+        call = _codec.ingest_event(
+            event_kind,
+            ref,
+            summary=summary,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return await self._run(call, timeout)
+
+    async def ingest_tool_output(
+        self,
+        tool_name: str,
+        *,
+        args: dict[str, Any] | None = None,
+        result: Any = None,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        depends_on: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create an episodic record from a tool invocation."""
+        call = _codec.ingest_tool_output(
+            tool_name,
+            args=args,
+            result=result,
+            sensitivity=sensitivity,
+            source=source,
+            depends_on=depends_on,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return await self._run(call, timeout)
+
+    async def ingest_observation(
+        self,
+        subject: str,
+        predicate: str,
+        obj: Any,
+        *,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a semantic record from a subject-predicate-object triple."""
+        call = _codec.ingest_observation(
+            subject,
+            predicate,
+            obj,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return await self._run(call, timeout)
+
+    async def ingest_outcome(
+        self,
+        target_record_id: str,
+        outcome_status: OutcomeStatus | str,
+        *,
+        source: str = DEFAULT_SOURCE,
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Attach an outcome to an existing episodic record; returns the updated record."""
+        call = _codec.ingest_outcome(
+            target_record_id, outcome_status, source=source, timestamp=timestamp
+        )
+        return await self._run(call, timeout)
+
+    async def ingest_working_state(
+        self,
+        thread_id: str,
+        state: str,
+        *,
+        next_actions: Sequence[str] | None = None,
+        open_questions: Sequence[str] | None = None,
+        context_summary: str = "",
+        active_constraints: Sequence[dict[str, Any]] | None = None,
+        sensitivity: Sensitivity | str = Sensitivity.LOW,
+        source: str = DEFAULT_SOURCE,
+        tags: Sequence[str] | None = None,
+        scope: str = "",
+        timestamp: str | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a working-memory snapshot for a task thread."""
+        call = _codec.ingest_working_state(
+            thread_id,
+            state,
+            next_actions=next_actions,
+            open_questions=open_questions,
+            context_summary=context_summary,
+            active_constraints=active_constraints,
+            sensitivity=sensitivity,
+            source=source,
+            tags=tags,
+            scope=scope,
+            timestamp=timestamp,
+        )
+        return await self._run(call, timeout)
+
+    # --- retrieval ---------------------------------------------------------------------------
+
+    async def retrieve(
+        self,
+        task_descriptor: str,
+        *,
+        trust: TrustContext | None = None,
+        memory_types: Sequence[MemoryType | str] | None = None,
+        min_salience: float = 0.0,
+        limit: int = 10,
+        timeout: float | None = None,
+    ) -> list[MemoryRecord]:
+        """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
+        call = _codec.retrieve(
+            task_descriptor,
+            trust=trust,
+            memory_types=memory_types,
+            min_salience=min_salience,
+            limit=limit,
+        )
+        return await self._run(call, timeout)
+
+    async def retrieve_with_selection(
+        self,
+        task_descriptor: str,
+        *,
+        trust: TrustContext | None = None,
+        memory_types: Sequence[MemoryType | str] | None = None,
+        min_salience: float = 0.0,
+        limit: int = 10,
+        timeout: float | None = None,
+    ) -> RetrieveResult:
+        """Records plus the selector's metadata (ranked candidates, confidence)."""
+        call = _codec.retrieve_with_selection(
+            task_descriptor,
+            trust=trust,
+            memory_types=memory_types,
+            min_salience=min_salience,
+            limit=limit,
+        )
+        return await self._run(call, timeout)
+
+    async def retrieve_by_id(
+        self,
+        record_id: str,
+        *,
+        trust: TrustContext | None = None,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
+        return await self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+
+    # --- revision ----------------------------------------------------------------------------
+
+    async def supersede(
+        self,
+        old_id: str,
+        new_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Replace a record with a new version."""
+        return await self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+
+    async def fork(
+        self,
+        source_id: str,
+        forked_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Create a conditional variant of a record."""
+        return await self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+
+    async def retract(
+        self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
+    ) -> None:
+        """Soft-delete a record."""
+        await self._run(_codec.retract(record_id, actor, rationale), timeout)
+
+    async def merge(
+        self,
+        record_ids: Sequence[str],
+        merged_record: dict[str, Any] | MemoryRecord,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> MemoryRecord:
+        """Combine several records into one consolidated record."""
+        return await self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+
+    async def contest(
+        self,
+        record_id: str,
+        contesting_ref: str,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Mark a record as contested by conflicting evidence."""
+        await self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+
+    # --- reinforcement -----------------------------------------------------------------------
+
+    async def reinforce(
+        self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
+    ) -> None:
+        """Boost a record's salience by its reinforcement gain."""
+        await self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+
+    async def penalize(
+        self,
+        record_id: str,
+        amount: float,
+        actor: str,
+        rationale: str,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        """Reduce a record's salience by ``amount``."""
+        await self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+
+    async def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
+        """A point-in-time metrics snapshot of the daemon."""
+        return await self._run(_codec.get_metrics(), timeout)
