@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ..core.errors import InvalidRequestError
 from ..core.scope import container_token, validate_patterns
 
 __all__ = [
@@ -67,7 +68,10 @@ class _MemoryConfig(BaseModel):
     @field_validator("container")
     @classmethod
     def _check_container(cls, value: str) -> str:
-        container_token(value)
+        try:
+            container_token(value)
+        except InvalidRequestError as exc:
+            raise ValueError(exc.message) from None
         return value
 
     def resolve_api_key(self) -> str | None:
@@ -109,7 +113,10 @@ class MembrainMemoryConfig(_MemoryConfig):
     @field_validator("scope")
     @classmethod
     def _check_scope(cls, value: list[str]) -> list[str]:
-        return validate_patterns(value)
+        try:
+            return validate_patterns(value)
+        except InvalidRequestError as exc:
+            raise ValueError(exc.message) from None
 
 
 class MembraneMemoryConfig(_MemoryConfig):
