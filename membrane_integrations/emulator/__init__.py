@@ -1,0 +1,37 @@
+"""A Membrain-compatible server for development, tests and demos on one machine.
+
+The emulator follows the Membrain API guide (``/api/v1``: async ingest with jobs, unified
+search over memory nodes and relationship edges, regex scope filters, graph analytics, quotas)
+so that code written against it runs unchanged against the hosted service. It is not the hosted
+service: data lives in SQLite on this machine and the embedder is a deterministic hashing model,
+not a semantic one. Move to the hosted Membrain when you outgrow it.
+
+Needs the ``emulator`` extra (``pip install membrane-integrations[emulator]``).
+
+Example:
+    >>> from membrane_integrations.emulator import MembrainEmulator
+    >>> with MembrainEmulator() as emu:
+    ...     with emu.client() as client:
+    ...         client.add("User likes green tea").action
+    'created'
+"""
+
+from __future__ import annotations
+
+from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
+from .engine import Engine
+from .faults import FaultConfig, FaultInjector
+from .quotas import QuotaConfig
+from .server import MembrainEmulator, generate_key
+
+__all__ = [
+    "NATIVE_DIMENSIONS",
+    "EmbeddingsLike",
+    "Engine",
+    "FaultConfig",
+    "FaultInjector",
+    "HashingEmbeddings",
+    "MembrainEmulator",
+    "QuotaConfig",
+    "generate_key",
+]

@@ -1,0 +1,264 @@
+"""The emulator's default embedder: deterministic, offline, numpy only.
+
+A text becomes a sparse bag of hashed features, then a dense L2-normalised ``float32`` vector of
+:data:`NATIVE_DIMENSIONS` (384) dimensions:
+
+* content words (lowercased, punctuation stripped, stop words dropped, a tiny stemmer that
+  drops plural ``s`` and a few suffixes), weight 1.0;
+* word bigrams, weight 0.5;
+* character 3- to 5-grams of each word, weight 0.25 in total per word (so typos and inflections
+  still overlap).
+
+Each feature is hashed with CRC-32 (stable across processes, unlike ``hash()``) into a bucket
+and a sign. Related wording therefore scores above unrelated wording, which is all the emulator
+needs; it is not a semantic model. Any object with LangChain's ``embed_documents`` /
+``embed_query`` can replace it (see :class:`EmbeddingsLike`).
+
+Example:
+    >>> emb = HashingEmbeddings()
+    >>> q = emb.embed_query("What drinks does the user like?")
+    >>> tea, deploy = emb.embed_documents(["User likes green tea", "The deploy is on Friday"])
+    >>> cosine(q, tea) > cosine(q, deploy)
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zlib
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "NATIVE_DIMENSIONS",
+    "EmbeddingsLike",
+    "HashingEmbeddings",
+    "content_words",
+    "cosine",
+    "embed_matrix",
+    "embed_query_vector",
+    "stem",
+]
+
+NATIVE_DIMENSIONS = 384
+
+Vector = npt.NDArray[np.float32]
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "about",
+        "into",
+        "over",
+        "under",
+        "than",
+        "then",
+        "there",
+        "here",
+        "so",
+        "such",
+        "very",
+        "just",
+        "also",
+        "any",
+        "all",
+        "some",
+    ]
+)
+_SUFFIXES = (("ies", "y"), ("s", ""))
+
+
+@runtime_checkable
+class EmbeddingsLike(Protocol):
+    """The two methods of LangChain's ``Embeddings`` the emulator uses (duck-typed)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+def stem(word: str) -> str:
+    """A deliberately tiny stemmer that folds plurals: ``likes`` -> ``like``.
+
+    >>> [stem(w) for w in ["likes", "drinks", "cities", "glass", "was"]]
+    ['like', 'drink', 'city', 'glass', 'was']
+    """
+    if len(word) <= 3 or word.endswith("ss"):
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    """Lowercased, stemmed words of ``text`` without stop words.
+
+    >>> content_words("The user LIKES green tea!")
+    ['user', 'like', 'green', 'tea']
+    """
+    words = _WORD.findall(text.lower().replace("\u2019", "'"))
+    return [stem(w.split("'")[0]) for w in words if w not in _STOP_WORDS and len(w) > 1]
+
+
+def _bucket(feature: str, dims: int) -> tuple[int, float]:
+    h = zlib.crc32(feature.encode("utf-8"))
+    return h % dims, (1.0 if (h >> 31) & 1 else -1.0)
+
+
+class HashingEmbeddings:
+    """Hashed word, bigram and character n-gram features, L2-normalised (see the module doc).
+
+    Example:
+        >>> emb = HashingEmbeddings(dimensions=64)
+        >>> len(emb.embed_query("hello world"))
+        64
+    """
+
+    def __init__(self, dimensions: int = NATIVE_DIMENSIONS) -> None:
+        if dimensions < 8:
+            raise ValueError("dimensions must be at least 8")
+        self.dimensions = dimensions
+
+    def embed_array(self, text: str) -> Vector:
+        """The embedding of one text as a float32 numpy vector."""
+        vec = np.zeros(self.dimensions, dtype=np.float32)
+        words = content_words(text)
+        for word in words:
+            idx, sign = _bucket("w:" + word, self.dimensions)
+            vec[idx] += sign
+            padded = f"<{word}>"
+            grams = [
+                padded[i : i + n] for n in (3, 4, 5) for i in range(max(1, len(padded) - n + 1))
+            ]
+            weight = 0.25 / len(grams)
+            for gram in grams:
+                idx, sign = _bucket("c:" + gram, self.dimensions)
+                vec[idx] += sign * weight
+        for first, second in itertools.pairwise(words):
+            idx, sign = _bucket(f"b:{first} {second}", self.dimensions)
+            vec[idx] += sign * 0.5
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:
+            # A text with no content words still gets a stable, non-zero vector.
+            idx, sign = _bucket("empty:" + text.strip().lower(), self.dimensions)
+            vec[idx] = sign
+            return vec
+        vec /= norm
+        return vec
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """LangChain-compatible: one embedding per text."""
+        return [[float(x) for x in self.embed_array(t)] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """LangChain-compatible: the embedding of a query."""
+        return [float(x) for x in self.embed_array(text)]
+
+
+def embed_matrix(embedder: EmbeddingsLike, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Embed ``texts`` with any embedder into an L2-normalised ``(n, d)`` float32 matrix."""
+    if isinstance(embedder, HashingEmbeddings):
+        if not texts:
+            return np.zeros((0, embedder.dimensions), dtype=np.float32)
+        return np.stack([embedder.embed_array(t) for t in texts])
+    rows = np.asarray(embedder.embed_documents(list(texts)), dtype=np.float32)
+    if rows.ndim != 2 or rows.shape[0] != len(texts):
+        raise ValueError("the embedder returned a malformed batch of embeddings")
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0.0] = 1.0
+    normalised: npt.NDArray[np.float32] = (rows / norms).astype(np.float32)
+    return normalised
+
+
+def embed_query_vector(embedder: EmbeddingsLike, text: str) -> Vector:
+    """Embed one query with any embedder, L2-normalised."""
+    if isinstance(embedder, HashingEmbeddings):
+        return embedder.embed_array(text)
+    vec = np.asarray(embedder.embed_query(text), dtype=np.float32)
+    norm = float(np.linalg.norm(vec))
+    return (vec / norm).astype(np.float32) if norm else vec
+
+
+def cosine(a: Sequence[float] | Vector, b: Sequence[float] | Vector) -> float:
+    """Cosine similarity of two vectors.
+
+    >>> round(cosine([1.0, 0.0], [1.0, 1.0]), 3)
+    0.707
+    """
+    x = np.asarray(a, dtype=np.float32)
+    y = np.asarray(b, dtype=np.float32)
+    denom = float(np.linalg.norm(x) * np.linalg.norm(y))
+    return float(x @ y) / denom if denom else 0.0

@@ -1,0 +1,148 @@
+"""The in-memory vector and graph index of one tenant, rebuilt from SQLite when invalidated.
+
+Nodes (memory embeddings) and edges (link-description embeddings) live in growable float32
+matrices, so an insert appends a row instead of copying the whole matrix, and a search is one
+matrix-vector product. Scope masks are cached per pattern list until the index changes.
+
+Example:
+    >>> import numpy as np
+    >>> idx = TenantIndex(dims=2)
+    >>> idx.add_node("a", ("container.x",), None, np.array([1.0, 0.0], dtype=np.float32))
+    >>> idx.add_node("b", ("container.y",), None, np.array([0.0, 1.0], dtype=np.float32))
+    >>> idx.node_scores(np.array([1.0, 0.0], dtype=np.float32)).tolist()
+    [1.0, 0.0]
+    >>> idx.scope_mask(("^container\\\\.y$",)).tolist()
+    [False, True]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["GrowableMatrix", "TenantIndex", "compile_patterns", "tokens_match"]
+
+FloatMatrix = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class GrowableMatrix:
+    """A float32 matrix with amortised O(1) row appends (capacity doubles)."""
+
+    def __init__(self, dims: int, capacity: int = 64) -> None:
+        self.dims = dims
+        self._buf = np.zeros((capacity, dims), dtype=np.float32)
+        self.rows = 0
+
+    def append(self, vec: FloatMatrix) -> int:
+        if self.rows == self._buf.shape[0]:
+            grown = np.zeros((self._buf.shape[0] * 2, self.dims), dtype=np.float32)
+            grown[: self.rows] = self._buf[: self.rows]
+            self._buf = grown
+        self._buf[self.rows] = vec
+        self.rows += 1
+        return self.rows - 1
+
+    def set(self, row: int, vec: FloatMatrix) -> None:
+        self._buf[row] = vec
+
+    def view(self) -> FloatMatrix:
+        return self._buf[: self.rows]
+
+
+def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    """Compile scope patterns case-insensitively (raises ``re.error`` on a bad one)."""
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+def tokens_match(compiled: Sequence[re.Pattern[str]], tokens: Sequence[str]) -> bool:
+    """AND across patterns; each pattern must match at least one token."""
+    return all(any(c.search(t) for t in tokens) for c in compiled)
+
+
+class TenantIndex:
+    """Embeddings, scopes and adjacency of one tenant's memories (see the module doc)."""
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+        self.scopes: list[tuple[str, ...]] = []
+        self.categories: list[str | None] = []
+        self.nodes = GrowableMatrix(dims)
+        self.adjacency: dict[str, dict[str, str]] = {}
+        self.edge_keys: list[tuple[str, str]] = []
+        self.edge_descriptions: list[str] = []
+        self.edges = GrowableMatrix(dims)
+        self.version = 0
+        self._masks: dict[tuple[str, ...], BoolArray] = {}
+        self._edge_ends: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._masks.clear()
+        self._edge_ends = None
+
+    def add_node(
+        self, memory_id: str, scope: tuple[str, ...], category: str | None, vec: FloatMatrix
+    ) -> None:
+        self.pos[memory_id] = self.nodes.append(vec)
+        self.ids.append(memory_id)
+        self.scopes.append(scope)
+        self.categories.append(category)
+        self.adjacency.setdefault(memory_id, {})
+        self._changed()
+
+    def update_node(
+        self, memory_id: str, scope: tuple[str, ...], category: str | None, vec: FloatMatrix
+    ) -> None:
+        row = self.pos[memory_id]
+        self.nodes.set(row, vec)
+        self.scopes[row] = scope
+        self.categories[row] = category
+        self._changed()
+
+    def add_edge(self, a: str, b: str, description: str, vec: FloatMatrix) -> None:
+        self.adjacency.setdefault(a, {})[b] = description
+        self.adjacency.setdefault(b, {})[a] = description
+        self.edge_keys.append((a, b))
+        self.edge_descriptions.append(description)
+        self.edges.append(vec)
+        self._changed()
+
+    def node_scores(self, query: FloatMatrix) -> npt.NDArray[np.float32]:
+        return self.nodes.view() @ query
+
+    def edge_scores(self, query: FloatMatrix) -> npt.NDArray[np.float32]:
+        return self.edges.view() @ query
+
+    def edge_endpoints(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Row positions of each edge's two endpoints (cached until the index changes)."""
+        if self._edge_ends is None or self._edge_ends[0] != self.version:
+            a = np.fromiter((self.pos[k[0]] for k in self.edge_keys), dtype=np.int64)
+            b = np.fromiter((self.pos[k[1]] for k in self.edge_keys), dtype=np.int64)
+            self._edge_ends = (self.version, a, b)
+        return self._edge_ends[1], self._edge_ends[2]
+
+    def scope_mask(self, patterns: tuple[str, ...]) -> BoolArray:
+        """Which nodes pass every pattern (cached per pattern list)."""
+        cached = self._masks.get(patterns)
+        if cached is not None:
+            return cached
+        compiled = compile_patterns(patterns)
+        mask = np.fromiter(
+            (tokens_match(compiled, s) for s in self.scopes), dtype=np.bool_, count=len(self.ids)
+        )
+        if len(self._masks) > 256:
+            self._masks.clear()
+        self._masks[patterns] = mask
+        return mask
+
+    def matches(self, memory_id: str, patterns: tuple[str, ...]) -> bool:
+        """Whether one memory passes every pattern."""
+        if not patterns:
+            return True
+        return bool(self.scope_mask(patterns)[self.pos[memory_id]])

@@ -1,0 +1,42 @@
+"""Plan-tier quotas of the emulator, off by default and set per tenant.
+
+* ``memory_cap``: at most this many memories (stored plus queued); the next create gets
+  ``403 TIER_MEMORY_CAP_REACHED``.
+* ``weekly_creates``: at most this many creates per ISO week (Monday 00:00 UTC); the next one
+  gets ``429 TIER_WEEKLY_QUOTA_REACHED`` with ``next_weekly_reset_at``.
+
+Example:
+    >>> from datetime import datetime, timezone
+    >>> week_start(datetime(2026, 3, 14, 12, tzinfo=timezone.utc)).isoformat()
+    '2026-03-09T00:00:00+00:00'
+    >>> QuotaConfig(memory_cap=2).memory_cap
+    2
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["QuotaConfig", "next_weekly_reset", "week_start"]
+
+
+class QuotaConfig(BaseModel):
+    """Limits for one tenant; ``None`` means unlimited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    memory_cap: int | None = Field(default=None, ge=0)
+    weekly_creates: int | None = Field(default=None, ge=0)
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 of the week containing ``now`` (same timezone)."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def next_weekly_reset(now: datetime) -> datetime:
+    """When the weekly create quota resets next."""
+    return week_start(now) + timedelta(days=7)

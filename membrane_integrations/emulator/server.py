@@ -1,0 +1,211 @@
+"""``MembrainEmulator``: the emulator served by uvicorn in a background thread on loopback.
+
+The socket is bound before the server thread starts (port 0 picks a free port, so there is no
+race for it), then ``/health`` is polled with a deadline until the server answers.
+
+Example:
+    >>> from membrane_integrations.emulator import MembrainEmulator
+    >>> with MembrainEmulator() as emu:
+    ...     with emu.client() as client:
+    ...         result = client.add("User likes green tea", scope=["container.bob"])
+    ...         hits = client.search("What drinks does the user like?", k=1)
+    >>> hits.nodes[0].id == result.memory_id
+    True
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import uvicorn
+
+from .app import create_app
+from .embeddings import EmbeddingsLike
+from .engine import Engine
+from .faults import FaultConfig, FaultInjector
+from .quotas import QuotaConfig
+
+if TYPE_CHECKING:
+    from ..membrain import AsyncMembrainClient, MembrainClient
+
+__all__ = ["MembrainEmulator", "generate_key"]
+
+
+def generate_key() -> str:
+    """A fresh emulator key: ``emu-<random>``."""
+    return "emu-" + secrets.token_urlsafe(18)
+
+
+class MembrainEmulator:
+    """A Membrain-compatible server on 127.0.0.1 for development, tests and demos.
+
+    It keeps data in memory (or in the SQLite file ``db_path``), uses a deterministic offline
+    embedder unless ``embeddings`` is given, and serves each key in ``api_keys`` as its own
+    tenant. It is not the hosted service; move to the hosted Membrain when you outgrow it.
+
+    Args:
+        api_keys: the accepted keys; one ``emu-<random>`` key is generated when empty.
+        embeddings: any LangChain-style ``Embeddings`` object (duck-typed).
+        db_path: a SQLite file to keep data across runs.
+        faults: fault injection (off by default); change it later with :attr:`faults`.
+        quotas: a quota for every tenant, or one per key.
+        host, port: where to listen (port 0 picks a free port).
+        tls_certfile, tls_keyfile: serve HTTPS instead of HTTP.
+        log_level: uvicorn's log level.
+
+    Example:
+        >>> with MembrainEmulator(api_keys=["emu-a", "emu-b"]) as emu:
+        ...     emu.url.startswith("http://127.0.0.1:"), emu.api_key
+        (True, 'emu-a')
+    """
+
+    def __init__(
+        self,
+        api_keys: Iterable[str] | None = None,
+        *,
+        embeddings: EmbeddingsLike | None = None,
+        db_path: str | None = None,
+        faults: FaultConfig | None = None,
+        quotas: QuotaConfig | Mapping[str, QuotaConfig] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls_certfile: str | None = None,
+        tls_keyfile: str | None = None,
+        log_level: str = "warning",
+        startup_timeout: float = 15.0,
+    ) -> None:
+        self.api_keys: list[str] = list(api_keys or []) or [generate_key()]
+        self.engine = Engine(
+            embeddings,
+            db_path=db_path,
+            default_quota=quotas if isinstance(quotas, QuotaConfig) else None,
+        )
+        if quotas is not None and not isinstance(quotas, QuotaConfig):
+            for key, quota in quotas.items():
+                self.engine.set_quota(self.engine.tenant_id(key), quota)
+        self.faults = FaultInjector(faults)
+        self.app = create_app(self.engine, self.api_keys, injector=self.faults)
+        self._host = host
+        self._port = port
+        self._tls = (tls_certfile, tls_keyfile)
+        self._log_level = log_level
+        self._startup_timeout = startup_timeout
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._bound_port: int | None = None
+
+    def __repr__(self) -> str:
+        state = self.url if self._server else "stopped"
+        return f"MembrainEmulator({state}, tenants={len(self.api_keys)})"
+
+    @property
+    def api_key(self) -> str:
+        """The first (default) API key."""
+        return self.api_keys[0]
+
+    @property
+    def port(self) -> int:
+        if self._bound_port is None:
+            raise RuntimeError("the emulator is not running: call start() or use 'with'")
+        return self._bound_port
+
+    @property
+    def url(self) -> str:
+        """Base URL without ``/api/v1`` (e.g. ``http://127.0.0.1:54321``)."""
+        scheme = "https" if self._tls[0] else "http"
+        return f"{scheme}://{self._host}:{self.port}"
+
+    def start(self) -> MembrainEmulator:
+        """Bind, serve in a background thread, and return once ``/health`` answers."""
+        if self._server is not None:
+            return self
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self._host, self._port))
+        sock.listen(128)
+        self._socket = sock
+        self._bound_port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            self.app,
+            log_level=self._log_level,
+            ssl_certfile=self._tls[0],
+            ssl_keyfile=self._tls[1],
+            lifespan="off",
+            access_log=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            daemon=True,
+            name="membrain-emulator",
+        )
+        self._thread.start()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self._startup_timeout
+        last: Exception | None = None
+        with httpx.Client(verify=False, timeout=2.0) as probe:
+            while time.monotonic() < deadline:
+                if self._thread is not None and not self._thread.is_alive():
+                    break
+                try:
+                    if probe.get(self.url + "/health").status_code == 200:
+                        return
+                except httpx.HTTPError as exc:
+                    last = exc
+                time.sleep(0.01)  # poll interval while the server thread starts
+        self.stop()
+        raise RuntimeError(f"the emulator did not become ready in time: {last!r}")
+
+    def stop(self) -> None:
+        """Stop serving, wait for the thread, close the engine."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+        self.engine.close()
+
+    def __enter__(self) -> MembrainEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def set_faults(self, config: FaultConfig | None = None, **fields: Any) -> None:
+        """Replace the fault config (``set_faults()`` turns faults off)."""
+        self.faults.configure(config or FaultConfig(**fields))
+
+    def set_quota(self, quota: QuotaConfig, api_key: str | None = None) -> None:
+        """Set a tenant's quota (the default key's when ``api_key`` is None)."""
+        self.engine.set_quota(self.engine.tenant_id(api_key or self.api_key), quota)
+
+    def client(self, api_key: str | None = None, **kwargs: Any) -> MembrainClient:
+        """A :class:`~membrane_integrations.membrain.MembrainClient` for this emulator."""
+        from ..membrain import MembrainClient
+
+        return MembrainClient(api_key or self.api_key, base_url=self.url, **kwargs)
+
+    def async_client(self, api_key: str | None = None, **kwargs: Any) -> AsyncMembrainClient:
+        """An :class:`~membrane_integrations.membrain.AsyncMembrainClient` for this emulator."""
+        from ..membrain import AsyncMembrainClient
+
+        return AsyncMembrainClient(api_key or self.api_key, base_url=self.url, **kwargs)
