@@ -104,7 +104,7 @@ class Engine:
         embeddings: EmbeddingsLike | None = None,
         *,
         db_path: str | None = None,
-        link_threshold: float = 0.25,
+        link_threshold: float = 0.3,
         duplicate_threshold: float = 0.95,
         max_links: int = 5,
         default_quota: QuotaConfig | None = None,
