@@ -164,8 +164,8 @@ def create_app(
     @app.get(f"{API}/memories/count", tags=["stats"])
     def count(
         t: Tenant,
-        scope: ScopeQuery = [],
-        category: str | None = None,  # noqa: B006
+        scope: ScopeQuery = [],  # noqa: B006
+        category: str | None = None,
     ) -> dict[str, int]:
         return {"count": engine.count(t, scope, category)}
 
