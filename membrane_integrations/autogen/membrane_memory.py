@@ -104,9 +104,7 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
 
     def _own(self, record: MemoryRecord) -> bool:
         return (
-            record.scope == self._config.container
-            and not record.redacted
-            and record.salience > 0.0
+            record.scope == self._config.container and not record.redacted and record.salience > 0.0
         )
 
     async def add(
