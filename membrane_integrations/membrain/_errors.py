@@ -109,6 +109,16 @@ def _read_detail(response: httpx.Response) -> _Detail:
     return detail
 
 
+def _redact_json(data: Any, secrets: tuple[str | None, ...]) -> Any:
+    if isinstance(data, str):
+        return redact(data, *secrets)
+    if isinstance(data, list):
+        return [_redact_json(item, secrets) for item in data]
+    if isinstance(data, dict):
+        return {key: _redact_json(value, secrets) for key, value in data.items()}
+    return data
+
+
 def retry_after_of(response: httpx.Response) -> float | None:
     """The server's ``Retry-After`` advice in seconds, if any."""
     return parse_retry_after(response.headers.get("retry-after"))
@@ -126,7 +136,7 @@ def error_from_response(
     detail = _read_detail(response)
     server = redact(detail.message, *secrets) if detail.message else ""
     said = f": {server}" if server else ""
-    body = detail.body
+    body = _redact_json(detail.body, secrets)
     common: dict[str, Any] = {
         "status_code": status,
         "server_message": server or None,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import httpx
@@ -38,7 +38,7 @@ class Target:
     """Where and how to send: host root URL, auth and default headers, default timeout."""
 
     root_url: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # carries the credentials
     timeout: float | None
 
     def build(self, http: httpx.Client | httpx.AsyncClient, step: Send) -> httpx.Request:
