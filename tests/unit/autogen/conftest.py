@@ -7,11 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from autogen_fake_membrain import API_KEY, BASE_URL, FakeMembrain
 from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
 from membrane_integrations.membrain import AsyncMembrainClient
+
+from .autogen_fake_membrain import API_KEY, BASE_URL, FakeMembrain
 
 
 @pytest.fixture

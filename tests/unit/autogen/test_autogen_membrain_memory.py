@@ -13,11 +13,12 @@ from autogen_core.memory import Memory, MemoryContent, MemoryMimeType
 from autogen_core.model_context import UnboundedChatCompletionContext
 from autogen_core.models import SystemMessage, UserMessage
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from autogen_fake_membrain import API_KEY, FakeMembrain
 from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
 from membrane_integrations.core.errors import InvalidRequestError, ServerError
+
+from .autogen_fake_membrain import API_KEY, FakeMembrain
 
 MakeMemory = Callable[..., MembrainMemory]
 
