@@ -67,7 +67,7 @@ def clip(text: str, limit: int = _ITEM_CHARS) -> str:
     """One line of at most ``limit`` characters (newlines folded, an ellipsis when cut).
 
     >>> clip("a\\nb" + "c" * 10, 6)
-    'a b c…'
+    'a bcc…'
     """
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
@@ -94,7 +94,9 @@ def fit(lines: Sequence[str], budget: int, hint: str = "") -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
 def _node_lines(index: int, node: MemoryNode, related: bool) -> list[str]:

@@ -1,0 +1,54 @@
+"""The container rules, pure: adversarial ids never select another container."""
+
+from __future__ import annotations
+
+import pytest
+
+from membrane_integrations.core.errors import InvalidRequestError, NotFoundError
+from membrane_integrations.langchain._tenancy import Tenancy
+
+ADVERSARIAL = ["bob", "bob2", "a.b", "aXb", "a|b", "a", "b", ".*", "é-ü😀", "e-u"]
+
+
+@pytest.mark.parametrize("mine", ADVERSARIAL)
+def test_each_container_owns_only_its_own_token(mine: str) -> None:
+    tenancy = Tenancy(mine)
+    for other in ADVERSARIAL:
+        owned = tenancy.owns([f"container.{other}"])
+        assert owned is (other == mine), (mine, other)
+    assert tenancy.owns([]) is False
+    assert tenancy.owns(["container.x", f"container.{mine}"]) is True
+
+
+def test_read_scope_puts_the_anchored_escaped_filter_first() -> None:
+    assert Tenancy("a|b").read_scope([".*"]) == ["^container\\.a\\|b$", ".*"]
+    assert Tenancy(".*").read_scope(None) == ["^container\\.\\.\\*$"]
+    assert Tenancy(None).read_scope(None) is None
+    assert Tenancy(None).read_scope(["x"]) == ["x"]
+    with pytest.raises(InvalidRequestError, match="named groups"):
+        Tenancy("bob").read_scope(["(?P<x>a)"])
+
+
+def test_write_tokens_adds_ours_first_and_rejects_other_containers() -> None:
+    t = Tenancy("bob")
+    assert t.write_tokens(None) == ["container.bob"]
+    assert t.write_tokens(["x", "container.bob"]) == ["container.bob", "x"]
+    for bad in ["container.bob2", "Container.alice", "container."]:
+        with pytest.raises(InvalidRequestError, match="reserved"):
+            t.write_tokens([bad])
+    with pytest.raises(InvalidRequestError, match="at most"):
+        t.write_tokens([f"t{i}" for i in range(50)])
+    assert Tenancy(None).write_tokens(["container.any"]) == ["container.any"]
+
+
+def test_require_raises_the_plain_not_found_error() -> None:
+    with pytest.raises(NotFoundError, match="'m9' was not found"):
+        Tenancy("bob").require("m9", ["container.bob2"])
+    Tenancy("bob").require("m1", ["container.bob"])
+    Tenancy(None).require("m1", None)
+
+
+def test_bad_container_ids_fail_at_construction() -> None:
+    for bad in ["", "a\tb", "x" * 300]:
+        with pytest.raises(InvalidRequestError):
+            Tenancy(bad)
