@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from lc_fakes import AsyncFakeMembrain, FakeMembrain
 
 from membrane_integrations.langchain import MembrainRetriever
 from membrane_integrations.membrain.models import RelationshipEdge
+from tests.unit.langchain.lc_fakes import AsyncFakeMembrain, FakeMembrain
 
 
 @pytest.fixture

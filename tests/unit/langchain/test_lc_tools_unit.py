@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, ToolException
-from lc_fakes import AsyncFakeMembrain, FakeMembrain
 
 from membrane_integrations.core.errors import (
     AuthenticationError,
@@ -30,6 +29,7 @@ from membrane_integrations.membrain.models import (
     SearchResponse,
     Stats,
 )
+from tests.unit.langchain.lc_fakes import AsyncFakeMembrain, FakeMembrain
 
 BOB = "^container\\.bob$"
 
