@@ -77,6 +77,12 @@ class MembraneRpcError(grpc.RpcError):  # type: ignore[misc]
         self._status = status
         self._details = details
 
+    def __repr__(self) -> str:
+        message = getattr(self, "message", str(self))
+        status = getattr(self, "_status", None)
+        name = status.name if status is not None else None
+        return f"{type(self).__name__}({message!r}, grpc_code={name!r})"
+
     def trailing_metadata(self) -> tuple[()]:
         return ()
 
@@ -84,43 +90,43 @@ class MembraneRpcError(grpc.RpcError):  # type: ignore[misc]
         return ()
 
 
-class MembraneAuthenticationError(AuthenticationError, MembraneRpcError):  # type: ignore[misc]
+class MembraneAuthenticationError(MembraneRpcError, AuthenticationError):  # type: ignore[misc]
     """UNAUTHENTICATED: the API key is missing or wrong."""
 
 
-class MembranePermissionDeniedError(PermissionDeniedError, MembraneRpcError):  # type: ignore[misc]
+class MembranePermissionDeniedError(MembraneRpcError, PermissionDeniedError):  # type: ignore[misc]
     """PERMISSION_DENIED: the trust context may not see this record."""
 
 
-class MembraneNotFoundError(NotFoundError, MembraneRpcError):  # type: ignore[misc]
+class MembraneNotFoundError(MembraneRpcError, NotFoundError):  # type: ignore[misc]
     """NOT_FOUND: no record with that id (it may have been pruned)."""
 
 
-class MembraneInvalidRequestError(InvalidRequestError, MembraneRpcError):  # type: ignore[misc]
+class MembraneInvalidRequestError(MembraneRpcError, InvalidRequestError):  # type: ignore[misc]
     """INVALID_ARGUMENT / OUT_OF_RANGE: the daemon rejected the request's content."""
 
 
-class MembraneConflictError(ConflictError, MembraneRpcError):  # type: ignore[misc]
+class MembraneConflictError(MembraneRpcError, ConflictError):  # type: ignore[misc]
     """FAILED_PRECONDITION / ALREADY_EXISTS / ABORTED: the record's state does not allow this."""
 
 
-class MembraneRateLimitedError(RateLimitedError, MembraneRpcError):  # type: ignore[misc]
+class MembraneRateLimitedError(MembraneRpcError, RateLimitedError):  # type: ignore[misc]
     """RESOURCE_EXHAUSTED: rate limit or message size exceeded."""
 
 
-class MembraneUnavailableError(BackendUnavailableError, MembraneRpcError):  # type: ignore[misc]
+class MembraneUnavailableError(MembraneRpcError, BackendUnavailableError):  # type: ignore[misc]
     """UNAVAILABLE / CANCELLED: the daemon could not be reached."""
 
 
-class MembraneTimeoutError(BackendTimeoutError, MembraneRpcError):  # type: ignore[misc]
+class MembraneTimeoutError(MembraneRpcError, BackendTimeoutError):  # type: ignore[misc]
     """DEADLINE_EXCEEDED: the call did not finish within its timeout."""
 
 
-class MembraneServerError(ServerError, MembraneRpcError):  # type: ignore[misc]
+class MembraneServerError(MembraneRpcError, ServerError):  # type: ignore[misc]
     """INTERNAL / UNKNOWN / DATA_LOSS / UNIMPLEMENTED: the daemon failed."""
 
 
-class MembraneMalformedResponseError(MalformedResponseError, MembraneRpcError):  # type: ignore[misc]
+class MembraneMalformedResponseError(MembraneRpcError, MalformedResponseError):  # type: ignore[misc]
     """The daemon answered, but not with the documented shape (code() is INTERNAL)."""
 
 
