@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from autogen_core.memory import MemoryContent
+from autogen_core.memory import MemoryContent, MemoryMimeType
 
 from ..core.errors import InvalidRequestError
 from ..membrane.types import (
@@ -255,5 +255,5 @@ def record_to_content(record: MemoryRecord, defaults: Any) -> MemoryContent | No
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dict):
-        return MemoryContent(content=value, mime_type="application/json", metadata=metadata)
+        return MemoryContent(content=value, mime_type=MemoryMimeType.JSON, metadata=metadata)
     return text_to_content(_as_text(value), fmt if isinstance(value, str) else "json", metadata)
