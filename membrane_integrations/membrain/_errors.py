@@ -124,8 +124,10 @@ def retry_after_of(response: httpx.Response) -> float | None:
     return parse_retry_after(response.headers.get("retry-after"))
 
 
-def _where(response: httpx.Response) -> str:
-    return f"{response.request.method} {response.request.url.path}"
+def _where(request: httpx.Request) -> str:
+    # the raw path shows ids as sent (``%2F`` stays encoded) and never the query string
+    path = request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+    return f"{request.method} {path}"
 
 
 def error_from_response(
@@ -143,7 +145,7 @@ def error_from_response(
         "code": detail.code,
         "body": body,
     }
-    where = _where(response)
+    where = _where(response.request)
     if detail.code in _QUOTA_CODES and status in (403, 429):
         reset = (detail.extra or {}).get("next_weekly_reset_at")
         if detail.code == "TIER_MEMORY_CAP_REACHED":
@@ -210,7 +212,7 @@ def error_from_transport(
     exc: httpx.RequestError, request: httpx.Request | None, *secrets: str | None
 ) -> MembraneIntegrationsError:
     """The error for a request that got no complete reply."""
-    where = f"{request.method} {request.url.path}" if request is not None else "the request"
+    where = _where(request) if request is not None else "the request"
     what = redact(str(exc), *secrets) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return BackendTimeoutError(

@@ -69,21 +69,24 @@ def test_repr_and_vars_hide_the_key(cls: Any) -> None:
     assert PLAIN_KEY not in str(vars(client))
 
 
-def test_own_http_client_closed_but_not_a_borrowed_one() -> None:
+def test_sync_closes_own_http_client_but_not_a_borrowed_one() -> None:
     borrowed = httpx.Client()
     with MembrainClient(API_KEY, base_url="http://h", http_client=borrowed):
         pass
-    assert not borrowed.is_closed
     with MembrainClient(API_KEY, base_url="http://h") as own:
         pass
-    assert own._http.is_closed
+    assert not borrowed.is_closed and own._http.is_closed
     borrowed.close()
 
 
-async def test_async_context_manager_closes_own_client() -> None:
-    async with AsyncMembrainClient(API_KEY, base_url="http://h") as client:
+async def test_async_closes_own_http_client_but_not_a_borrowed_one() -> None:
+    borrowed = httpx.AsyncClient()
+    async with AsyncMembrainClient(API_KEY, base_url="http://h", http_client=borrowed):
         pass
-    assert client._http.is_closed
+    async with AsyncMembrainClient(API_KEY, base_url="http://h") as own:
+        pass
+    assert not borrowed.is_closed and own._http.is_closed
+    await borrowed.aclose()
 
 
 async def test_key_never_in_errors_or_logs(make: Any, caplog: pytest.LogCaptureFixture) -> None:
