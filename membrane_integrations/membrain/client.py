@@ -117,14 +117,14 @@ class MembrainClient(_Base):
     ``Retry-After``); ``add`` is only re-sent when the request never reached the server.
     Every method takes ``timeout=`` to override the client's timeout for that call.
 
-    Example:
-        >>> from membrane_integrations.emulator import MembrainEmulator  # doctest: +SKIP
-        >>> with MembrainEmulator() as emu:  # doctest: +SKIP
+    Example (against the bundled emulator, a real server on 127.0.0.1):
+        >>> from membrane_integrations.emulator import MembrainEmulator
+        >>> with MembrainEmulator() as emu:
         ...     with MembrainClient(emu.api_key, base_url=emu.url) as client:
         ...         added = client.add("User prefers green tea", scope=["container.bob"])
-        ...         hits = client.search("What does the user drink?", scope=["^container\\\\.bob$"])
-        ...         hits.nodes[0].id == added.memory_id
-        True
+        ...         hits = client.search("What does the user drink?", scope=[r"^container\\.bob$"])
+        ...         (added.action, hits.nodes[0].id == added.memory_id)
+        ('created', True)
 
     A client built without a server still shows that it never prints its key:
 
