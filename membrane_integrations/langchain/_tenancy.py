@@ -7,12 +7,20 @@ Writes may not carry another container's token (``container.*`` is reserved), an
 never drop the container token, and anything that comes back from the server is checked again
 before the model sees it (defence in depth: the same check the server makes, done locally).
 
+Writes also store a *guard token*, the anchored filter itself (``^container\\.bob$``). Membrain
+reads every stored token of a new memory as a regex when it looks for near-duplicates to merge
+into and neighbours to link (guide §4.1), and ``container.bob`` read as a regex also matches
+``container.bob2`` (``container.a|b`` even matches anything containing ``b``). Without the
+guard, an add in one container could merge into, and so change, another container's memory.
+With it, every candidate must carry exactly our container token. As a stored literal it starts
+with ``^``, so no container filter ever selects it.
+
 Example:
     >>> t = Tenancy("bob")
     >>> t.read_scope([".*"])
     ['^container\\\\.bob$', '.*']
     >>> t.write_tokens(["type.preference"])
-    ['container.bob', 'type.preference']
+    ['container.bob', '^container\\.bob$', 'type.preference']
     >>> t.owns(["container.bob2"]), t.owns(["container.bob"])
     (False, True)
 """
@@ -25,6 +33,7 @@ from typing import TypeVar
 
 from ..core.errors import InvalidRequestError, NotFoundError
 from ..core.scope import (
+    MAX_SCOPE_TOKEN_LENGTH,
     MAX_SCOPE_TOKENS,
     combine_scope,
     container_filter,
@@ -37,6 +46,7 @@ from ..membrain.models import GraphEdge, GraphNode, MemoryNode, RelationshipEdge
 __all__ = ["RESERVED_PREFIX", "Tenancy", "visible_edges", "visible_nodes", "visible_search"]
 
 RESERVED_PREFIX = "container."
+_RESERVED = ("container.", "^container")
 _N = TypeVar("_N", bound=GraphNode)
 _E = TypeVar("_E", bound=GraphEdge)
 
@@ -49,7 +59,13 @@ class Tenancy:
 
     def __post_init__(self) -> None:
         if self.container is not None:
-            container_token(self.container)  # validates the id once, at construction
+            guard = container_filter(self.container)  # validates the id once, at construction
+            if len(guard) > MAX_SCOPE_TOKEN_LENGTH:
+                raise InvalidRequestError(
+                    f"container id is too long: its escaped filter must be at most "
+                    f"{MAX_SCOPE_TOKEN_LENGTH} characters",
+                    field="container",
+                )
 
     @property
     def token(self) -> str | None:
@@ -62,22 +78,22 @@ class Tenancy:
         return combined or None
 
     def write_tokens(self, tokens: Sequence[str] | None) -> list[str]:
-        """Tokens to store: ours first, no other container's, no duplicates."""
+        """Tokens to store: our token and guard first, no other container's, no duplicates."""
         given = validate_tokens(tokens)
         if self.container is None:
             return given
-        own = container_token(self.container)
+        own = (container_token(self.container), container_filter(self.container))
         for token in given:
-            if token.lower().startswith(RESERVED_PREFIX) and token != own:
+            if token.lower().startswith(_RESERVED) and token not in own:
                 raise InvalidRequestError(
                     f"scope token {token!r} is reserved: tokens starting with "
                     f"'{RESERVED_PREFIX}' are set by the application, leave them out",
                     field="scope",
                 )
-        out = [own, *(t for t in given if t != own)]
+        out = [*own, *(t for t in given if t not in own)]
         if len(out) > MAX_SCOPE_TOKENS:
             raise InvalidRequestError(
-                f"scope has too many tokens: at most {MAX_SCOPE_TOKENS - 1} may be given",
+                f"scope has too many tokens: at most {MAX_SCOPE_TOKENS - len(own)} may be given",
                 field="scope",
             )
         return out

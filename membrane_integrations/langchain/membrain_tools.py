@@ -408,8 +408,10 @@ class MembrainGetTool(MembrainTool):
 
 def raise_not_found(ids: list[str]) -> None:
     """The error for ids that do not exist or belong to another container (indistinguishable)."""
+    if len(ids) == 1:
+        raise NotFoundError(f"memory {ids[0]!r} was not found", status_code=404)
     listed = ", ".join(repr(i) for i in ids)
-    raise NotFoundError(f"no memory was found with id {listed}", status_code=404)
+    raise NotFoundError(f"memories {listed} were not found", status_code=404)
 
 
 class MembrainUpdateTool(MembrainTool):

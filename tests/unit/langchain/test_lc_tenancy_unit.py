@@ -31,13 +31,14 @@ def test_read_scope_puts_the_anchored_escaped_filter_first() -> None:
 
 def test_write_tokens_adds_ours_first_and_rejects_other_containers() -> None:
     t = Tenancy("bob")
-    assert t.write_tokens(None) == ["container.bob"]
-    assert t.write_tokens(["x", "container.bob"]) == ["container.bob", "x"]
-    for bad in ["container.bob2", "Container.alice", "container."]:
+    guard = "^container\\.bob$"
+    assert t.write_tokens(None) == ["container.bob", guard]
+    assert t.write_tokens(["x", "container.bob", guard]) == ["container.bob", guard, "x"]
+    for bad in ["container.bob2", "Container.alice", "container.", "^container\\.alice$"]:
         with pytest.raises(InvalidRequestError, match="reserved"):
             t.write_tokens([bad])
     with pytest.raises(InvalidRequestError, match="at most"):
-        t.write_tokens([f"t{i}" for i in range(50)])
+        t.write_tokens([f"t{i}" for i in range(49)])
     assert Tenancy(None).write_tokens(["container.any"]) == ["container.any"]
 
 
@@ -49,6 +50,13 @@ def test_require_raises_the_plain_not_found_error() -> None:
 
 
 def test_bad_container_ids_fail_at_construction() -> None:
-    for bad in ["", "a\tb", "x" * 300]:
+    for bad in ["", "a\tb", "x" * 300, "." * 130]:
         with pytest.raises(InvalidRequestError):
             Tenancy(bad)
+
+
+def test_guard_token_never_matches_as_a_stored_literal() -> None:
+    for mine in ADVERSARIAL:
+        guard = Tenancy(mine).write_tokens(None)[1]
+        for other in ADVERSARIAL:
+            assert Tenancy(other).owns([guard]) is False

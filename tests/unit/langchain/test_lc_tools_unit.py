@@ -178,7 +178,7 @@ def test_add_stores_the_container_token_and_reports_id_and_action() -> None:
     message = call(tools(fake)["membrain_add"], content="User likes tea", scope=["type.preference"])
     ((args, kwargs),) = calls(fake, "add")
     assert args == ("User likes tea",)
-    assert kwargs["scope"] == ["container.bob", "type.preference"]
+    assert kwargs["scope"] == ["container.bob", BOB, "type.preference"]
     assert kwargs["wait"] is True
     assert isinstance(message.artifact, IngestResult)
     assert str(message.content).startswith(f"Stored new memory {message.artifact.memory_id}")
@@ -224,7 +224,7 @@ def test_update_checks_ownership_and_keeps_the_container_token() -> None:
     mine = fake.seed("User likes tea", ["container.bob", "type.preference"])
     other = fake.seed("secret", ["container.bob2"])
     message = call(tools(fake)["membrain_update"], memory_id=mine, scope=["type.drink"])
-    assert message.artifact.scope == ["container.bob", "type.drink"]
+    assert message.artifact.scope == ["container.bob", BOB, "type.drink"]
     refused = call(tools(fake)["membrain_update"], memory_id=other, content="hacked")
     assert refused.status == "error" and "not found" in str(refused.content).lower()
     assert fake.memories[other].content == "secret"
