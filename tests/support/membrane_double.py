@@ -157,6 +157,7 @@ class MembraneDouble:
         tls_cert: bytes | None = None,
         tls_key: bytes | None = None,
         selection_threshold: float = 0.7,
+        port: int = 0,
     ) -> None:
         self.api_key = api_key
         self.records: dict[str, dict[str, Any]] = {}
@@ -164,13 +165,15 @@ class MembraneDouble:
         self.selection_threshold = selection_threshold
         self._faults = _Faults()
         self._lock = threading.RLock()
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=32), options=[("grpc.so_reuseport", 0)]
+        )
         pb_grpc.add_MembraneServiceServicer_to_server(_Servicer(self), self._server)
         if tls_cert is not None and tls_key is not None:
             creds = grpc.ssl_server_credentials([(tls_key, tls_cert)])
-            self.port = self._server.add_secure_port("127.0.0.1:0", creds)
+            self.port = self._server.add_secure_port(f"127.0.0.1:{port}", creds)
         else:
-            self.port = self._server.add_insecure_port("127.0.0.1:0")
+            self.port = self._server.add_insecure_port(f"127.0.0.1:{port}")
         self.addr = f"127.0.0.1:{self.port}"
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -817,3 +820,56 @@ class MembraneDouble:
             ),
         }
         return pb.MetricsResponse(snapshot=_enc(snapshot))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the double as a stand-in *process* with membraned's command line (spec 4.1, 5.3).
+
+    Used only to test the daemon harness (tests/support/membraned.py) where the real daemon is
+    not installed: ``python -m tests.support.membrane_double -addr H:P -db PATH -config YAML``.
+    """
+    import argparse
+    import os
+    import signal
+    import sys
+    import time
+    from pathlib import Path
+
+    import yaml
+
+    parser = argparse.ArgumentParser(prog="membraned (TEST DOUBLE)")
+    parser.add_argument("-addr", default="127.0.0.1:9090")
+    parser.add_argument("-db", default="membrane.db")
+    parser.add_argument("-config")
+    ns = parser.parse_args(argv)
+    config = yaml.safe_load(Path(ns.config).read_text()) if ns.config else {}
+    host, _, port = ns.addr.rpartition(":")
+    Path(ns.db).touch()
+    cert = key = None
+    if config.get("tls_cert_file") and config.get("tls_key_file"):
+        cert = Path(config["tls_cert_file"]).read_bytes()
+        key = Path(config["tls_key_file"]).read_bytes()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        double = MembraneDouble(
+            api_key=os.environ.get("MEMBRANE_API_KEY") or config.get("api_key") or None,
+            tls_cert=cert,
+            tls_key=key,
+            port=int(port),
+        ).start()
+    except RuntimeError as exc:
+        print(f"failed to create grpc server: {exc}", file=sys.stderr, flush=True)
+        return 1
+    stamp = time.strftime("%Y/%m/%d %H:%M:%S")
+    print(f"{stamp} membraned: listening on {ns.addr}", file=sys.stderr, flush=True)
+    stop.wait()
+    print(f"{stamp} membraned: received signal terminated, shutting down", file=sys.stderr)
+    double.stop()
+    print(f"{stamp} membraned: shutdown complete", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

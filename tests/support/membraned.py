@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +151,7 @@ class Membraned:
 
     def __init__(
         self,
-        binary: str,
+        binary: str | Sequence[str],
         *,
         api_key: str | None = None,
         tls: bool = False,
@@ -211,8 +211,9 @@ class Membraned:
         config = self._write_config(self._tmp)
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
+        prefix = [self.binary] if isinstance(self.binary, str) else list(self.binary)
         cmd = [
-            self.binary,
+            *prefix,
             "-addr",
             self.addr,
             "-db",

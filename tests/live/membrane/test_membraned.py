@@ -1,0 +1,107 @@
+"""Live tests against the real membraned v0.2.0 (a fresh throwaway daemon per test).
+
+Gating (tests/support/membraned.py): the daemon binary from ``.cache/membraned.json`` or
+``MEMBRANED_BIN``; skipped when Go is missing or the module cannot be had; failed under
+``CI=true`` when installing failed for another reason.
+
+With ``MEMBRANE_RECORD=1`` the sync scenario runs record every exchange into
+``cassettes/membrane/<scenario>.yaml`` (replayed offline by tests/cassette/membrane).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import grpc
+import pytest
+
+from membrane_integrations.core.errors import AuthenticationError, BackendUnavailableError
+from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
+from tests.live.membrane.daemon_scenarios import SCENARIOS
+from tests.support.grpc_cassette import CASSETTE_DIR, Cassette, recording_channel
+from tests.support.membraned import Membraned, require_daemon
+
+pytestmark = [pytest.mark.live, pytest.mark.membraned]
+
+API_KEY = "live-test-secret-9f3a"
+
+
+@pytest.fixture
+def daemon_bin() -> str:
+    return require_daemon()
+
+
+@pytest.fixture
+def daemon(daemon_bin: str) -> Iterator[Membraned]:
+    with Membraned(daemon_bin) as running:
+        yield running
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_scenario_with_sync_client(daemon: Membraned, name: str) -> None:
+    recording = os.environ.get("MEMBRANE_RECORD") == "1"
+    if recording:
+        cassette = Cassette(CASSETTE_DIR / f"{name}.yaml", secrets=(API_KEY,))
+        channel = recording_channel(grpc.insecure_channel(daemon.addr), cassette)
+        client = MembraneClient(daemon.addr, channel=channel, timeout=10)
+    else:
+        client = MembraneClient(daemon.addr, timeout=10)
+    with client:
+        await SCENARIOS[name](client)
+    if recording:
+        cassette.save()
+        channel.close()
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_scenario_with_async_client(daemon: Membraned, name: str) -> None:
+    async with AsyncMembraneClient(daemon.addr, timeout=10) as client:
+        await SCENARIOS[name](client)
+
+
+def test_api_key_auth(daemon_bin: str) -> None:
+    with Membraned(daemon_bin, api_key=API_KEY) as secured:
+        with MembraneClient(secured.addr, api_key=API_KEY, timeout=10) as client:
+            record = client.ingest_event("e", "r")
+            assert client.retrieve_by_id(record.id).id == record.id
+        for key in (None, "wrong-key"):
+            with MembraneClient(secured.addr, api_key=key, timeout=10) as anonymous:
+                with pytest.raises(AuthenticationError) as info:
+                    anonymous.get_metrics()
+            assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
+            assert "API key" in info.value.details() or "metadata" in info.value.details()  # type: ignore[attr-defined]
+            assert API_KEY not in str(info.value) + repr(info.value)
+
+
+async def test_api_key_auth_async(daemon_bin: str) -> None:
+    with Membraned(daemon_bin, api_key=API_KEY) as secured:
+        async with AsyncMembraneClient(secured.addr, api_key=API_KEY, timeout=10) as client:
+            assert (await client.get_metrics())["total_records"] == 0
+        async with AsyncMembraneClient(secured.addr, timeout=10) as anonymous:
+            with pytest.raises(AuthenticationError):
+                await anonymous.get_metrics()
+
+
+async def test_tls_with_self_signed_certificate(daemon_bin: str) -> None:
+    with Membraned(daemon_bin, tls=True, api_key=API_KEY) as secured:
+        assert secured.cert is not None
+        ca = str(secured.cert.cert_path)
+        with MembraneClient(secured.addr, tls_ca_cert=ca, api_key=API_KEY, timeout=10) as client:
+            record = client.ingest_event("e", "r")
+        async with AsyncMembraneClient(
+            secured.addr, tls_ca_cert=ca, api_key=API_KEY, timeout=10
+        ) as aclient:
+            assert (await aclient.retrieve_by_id(record.id)).id == record.id
+        plain = MembraneClient(secured.addr, api_key=API_KEY, timeout=5, max_retries=0)
+        with plain, pytest.raises(BackendUnavailableError):
+            plain.get_metrics()
+
+
+def test_daemon_stops_cleanly(daemon_bin: str) -> None:
+    running = Membraned(daemon_bin).start()
+    tmp = running._tmp
+    assert tmp is not None and (tmp / "membrane.db").exists()
+    running.stop()
+    assert not tmp.exists()
+    assert "membraned: listening on" in running.stderr
