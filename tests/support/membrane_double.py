@@ -843,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-config")
     ns = parser.parse_args(argv)
     config = yaml.safe_load(Path(ns.config).read_text()) if ns.config else {}
-    host, _, port = ns.addr.rpartition(":")
+    port = ns.addr.rpartition(":")[2]
     Path(ns.db).touch()
     cert = key = None
     if config.get("tls_cert_file") and config.get("tls_key_file"):

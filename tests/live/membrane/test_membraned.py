@@ -66,9 +66,9 @@ def test_api_key_auth(daemon_bin: str) -> None:
             record = client.ingest_event("e", "r")
             assert client.retrieve_by_id(record.id).id == record.id
         for key in (None, "wrong-key"):
-            with MembraneClient(secured.addr, api_key=key, timeout=10) as anonymous:
-                with pytest.raises(AuthenticationError) as info:
-                    anonymous.get_metrics()
+            anonymous = MembraneClient(secured.addr, api_key=key, timeout=10)
+            with anonymous, pytest.raises(AuthenticationError) as info:
+                anonymous.get_metrics()
             assert info.value.code() is grpc.StatusCode.UNAUTHENTICATED  # type: ignore[attr-defined]
             assert "API key" in info.value.details() or "metadata" in info.value.details()  # type: ignore[attr-defined]
             assert API_KEY not in str(info.value) + repr(info.value)
