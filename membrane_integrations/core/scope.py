@@ -5,7 +5,8 @@ of regex *patterns* (PostgreSQL ``~*``: case-insensitive, AND across patterns, e
 matching at least one token of the same memory). This module builds both sides so that
 tenancy is structural:
 
-* :func:`container_token` is what we store (``container.<id>``);
+* :func:`container_token` is what we store (``container.<id>``, with the id encoded so that
+  the server's case-insensitive matching cannot make two ids collide: see below);
 * :func:`container_filter` is what we search with (``^container\\.<escaped id>$``), always the
   first pattern, so a pattern that comes from a model can only narrow the result, never widen it;
 * :func:`combine_scope` puts the container filter first and ANDs extra patterns after it;
@@ -17,6 +18,12 @@ regular expressions: literals, ``.``, classes ``[...]``, anchors ``^`` and ``$``
 forms), and the escapes ``\\d \\w \\s`` with their negations. Named groups (``(?P<n>...)``,
 ``(?<n>...)``), atomic groups ``(?>...)``, inline comments ``(?#...)`` and back-references by name
 are rejected, because PostgreSQL would read them differently or not at all.
+
+Container ids made of lowercase ASCII letters, digits and ``_ . - : @`` are stored as they are
+(``container.prod-bot``, ``container.user_42``). Every other character is percent-encoded as UTF-8
+with lowercase hex (``Bob`` becomes ``container.%42ob``, ``a|b`` becomes ``container.a%7cb``).
+Because the server matches scopes case-insensitively, storing ``Bob`` literally would let the
+container ``bob`` read it; encoded, distinct ids always give tokens that differ even ignoring case.
 
 Example:
     >>> container_token("prod-bot")
@@ -41,6 +48,7 @@ __all__ = [
     "combine_scope",
     "container_filter",
     "container_token",
+    "encode_container_id",
     "escape_literal",
     "time_filter",
     "time_token",
@@ -61,6 +69,8 @@ _UNSUPPORTED = (
     (re.compile(r"\(\?#"), "inline comments (?#...)"),
 )
 _TIME_GRAINS = ("day", "week", "month")
+# Characters with no case variants and no surprises in either regex dialect once escaped.
+_TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-:@")
 
 
 def escape_literal(text: str) -> str:
@@ -89,17 +99,29 @@ def _check_container_id(container_id: str) -> None:
         )
 
 
+def encode_container_id(container_id: str) -> str:
+    """The id as it appears in the token: unchanged if it is lowercase-safe, else percent-encoded.
+
+    >>> encode_container_id("user_42"), encode_container_id("Bob"), encode_container_id("a|b")
+    ('user_42', '%42ob', 'a%7cb')
+    """
+    return "".join(
+        ch if ch in _TOKEN_SAFE else "".join(f"%{b:02x}" for b in ch.encode("utf-8"))
+        for ch in container_id
+    )
+
+
 def container_token(container_id: str, *, _checked: bool = False) -> str:
-    """The scope token stored on every memory of a container: ``container.<id>``."""
+    """The scope token stored on every memory of a container: ``container.<encoded id>``."""
     if not _checked:
         _check_container_id(container_id)
-    return f"container.{container_id}"
+    return f"container.{encode_container_id(container_id)}"
 
 
 def container_filter(container_id: str) -> str:
     """The anchored, escaped pattern that matches exactly one container's token."""
     _check_container_id(container_id)
-    return f"^container\\.{escape_literal(container_id)}$"
+    return f"^container\\.{escape_literal(encode_container_id(container_id))}$"
 
 
 def _bucket(grain: str, when: date | datetime) -> str:

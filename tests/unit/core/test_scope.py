@@ -14,6 +14,7 @@ from membrane_integrations.core.scope import (
     combine_scope,
     container_filter,
     container_token,
+    encode_container_id,
     escape_literal,
     time_filter,
     time_token,
@@ -24,6 +25,8 @@ from membrane_integrations.core.scope import (
 
 ADVERSARIAL_IDS = [
     "bob",
+    "Bob",
+    "BOB",
     "bob2",
     "a.b",
     "aXb",
@@ -50,6 +53,12 @@ ADVERSARIAL_IDS = [
     "tilde~id",
     "用户",
     "bób",
+    "BÓB",
+    "ſ",
+    "s",
+    "K",
+    "k",
+    "%42ob",
     "emoji🙂",
     "?",
     "*",
@@ -59,10 +68,12 @@ ADVERSARIAL_IDS = [
 @pytest.mark.parametrize("cid", ADVERSARIAL_IDS)
 def test_container_filter_matches_only_its_own_token(cid: str) -> None:
     own = container_token(cid)
-    assert own == f"container.{cid}"
+    assert own == f"container.{encode_container_id(cid)}"
+    assert own.startswith("container.")
     pattern = container_filter(cid)
     assert token_matches([pattern], [own])
-    others = [container_token(o) for o in ADVERSARIAL_IDS if o.lower() != cid.lower()]
+    # ids that differ only in case are distinct containers too: the server ignores case
+    others = [container_token(o) for o in ADVERSARIAL_IDS if o != cid]
     leaks = [t for t in others if token_matches([pattern], [t])]
     assert leaks == [], f"{pattern!r} also matches {leaks}"
 
@@ -202,3 +213,15 @@ def test_time_tokens_and_filters() -> None:
     with pytest.raises(InvalidRequestError, match="unknown time grain") as info:
         time_token("year", day)
     assert info.value.field == "grain"
+
+
+def test_plain_lowercase_ids_are_stored_verbatim() -> None:
+    assert container_token("prod-bot") == "container.prod-bot"
+    assert container_token("user_42@example.com") == "container.user_42@example.com"
+    assert container_filter("prod-bot") == "^container\\.prod\\-bot$"
+
+
+def test_case_variants_never_share_a_container() -> None:
+    assert not token_matches([container_filter("bob")], [container_token("Bob")])
+    assert not token_matches([container_filter("Bob")], [container_token("bob")])
+    assert not token_matches([container_filter("Bob")], [container_token("BOB")])
