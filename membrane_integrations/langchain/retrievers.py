@@ -106,6 +106,11 @@ class MembrainRetriever(BaseRetriever):
     ``category``, ``semantic_score``, ``related_memories`` (when ``include_related``) and
     ``type``. Relationship edges become documents (``type="relationship_edge"``) only with
     ``include_edges=True``. ``invoke(query, k=3)`` overrides ``k`` per call.
+
+    ``rerank`` defaults to ``None``, meaning "rerank unless edges are wanted": Membrain's ``k``
+    counts nodes *and* edges, so a raw search for 3 hits may hold only 2 memories; reranked,
+    it folds the edges onto their memories and returns ``k`` memory nodes. Set it to ``False``
+    for the raw graph-native ranking.
     """
 
     client: SkipValidation[Any] = Field(default=None, exclude=True)
@@ -114,7 +119,7 @@ class MembrainRetriever(BaseRetriever):
     scope: list[str] | None = None
     container: str | None = None
     response_format: Literal["raw", "interpreted", "both"] = "raw"
-    rerank: bool = False
+    rerank: bool | None = None
     include_edges: bool = False
     include_related: bool = True
 
@@ -135,7 +140,7 @@ class MembrainRetriever(BaseRetriever):
             "k": size,
             "scope": Tenancy(self.container).read_scope(self.scope),
             "response_format": self.response_format,
-            "rerank": self.rerank,
+            "rerank": (not self.include_edges) if self.rerank is None else self.rerank,
         }
         return size, kwargs
 

@@ -10,6 +10,7 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
+from membrane_integrations.core.scope import container_token
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import MembrainToolkit
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
@@ -100,7 +101,7 @@ async def test_every_tool_round_trip(
         scope=["type.health"],
     )
     assert updated.artifact.content == "User is allergic to tree nuts"
-    assert f"container.{container}" in updated.artifact.scope
+    assert container_token(container) in updated.artifact.scope
 
     stats = await use(t["membrain_stats"], mode)
     assert stats.artifact == CountResult(count=3)

@@ -30,6 +30,7 @@ def test_documents_have_ids_and_metadata(fake: FakeMembrain) -> None:
     assert doc.metadata["scope"] == ["container.bob", "type.preference"]
     assert doc.metadata["related_memories"] == []  # m2 does not match the type filter
     assert fake.calls[-1][2]["scope"] == ["^container\\.bob$", "type\\.pref"]
+    assert fake.calls[-1][2]["rerank"] is True  # k memories, edges folded in
 
 
 async def test_k_edges_related_and_async(fake: FakeMembrain) -> None:
@@ -37,6 +38,7 @@ async def test_k_edges_related_and_async(fake: FakeMembrain) -> None:
         client=fake, async_client=AsyncFakeMembrain(fake), container="bob", include_edges=True
     )
     docs = await retriever.ainvoke("What does Bob drink?")
+    assert fake.calls[-1][2]["rerank"] is False
     assert [d.metadata["type"] for d in docs] == ["memory_node", "memory_node", "relationship_edge"]
     assert docs[0].metadata["related_memories"][0]["id"] == "m2"
     assert docs[2].metadata["source"] == "m1" and docs[2].id == "edge:m1:m2"

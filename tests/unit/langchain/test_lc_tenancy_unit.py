@@ -5,24 +5,26 @@ from __future__ import annotations
 import pytest
 
 from membrane_integrations.core.errors import InvalidRequestError, NotFoundError
+from membrane_integrations.core.scope import container_filter, container_token
 from membrane_integrations.langchain._tenancy import Tenancy
 
-ADVERSARIAL = ["bob", "bob2", "a.b", "aXb", "a|b", "a", "b", ".*", "é-ü😀", "e-u"]
+ADVERSARIAL = ["bob", "Bob", "bob2", "a.b", "aXb", "a|b", "a", "b", ".*", "é-ü😀", "e-u"]
 
 
 @pytest.mark.parametrize("mine", ADVERSARIAL)
 def test_each_container_owns_only_its_own_token(mine: str) -> None:
     tenancy = Tenancy(mine)
     for other in ADVERSARIAL:
-        owned = tenancy.owns([f"container.{other}"])
+        owned = tenancy.owns([container_token(other)])
         assert owned is (other == mine), (mine, other)
     assert tenancy.owns([]) is False
-    assert tenancy.owns(["container.x", f"container.{mine}"]) is True
+    assert tenancy.owns(["container.x", container_token(mine)]) is True
 
 
 def test_read_scope_puts_the_anchored_escaped_filter_first() -> None:
-    assert Tenancy("a|b").read_scope([".*"]) == ["^container\\.a\\|b$", ".*"]
-    assert Tenancy(".*").read_scope(None) == ["^container\\.\\.\\*$"]
+    assert Tenancy("a|b").read_scope([".*"]) == [container_filter("a|b"), ".*"]
+    assert Tenancy(".*").read_scope(None) == [container_filter(".*")]
+    assert Tenancy("bob").read_scope(None) == ["^container\\.bob$"]
     assert Tenancy(None).read_scope(None) is None
     assert Tenancy(None).read_scope(["x"]) == ["x"]
     with pytest.raises(InvalidRequestError, match="named groups"):
