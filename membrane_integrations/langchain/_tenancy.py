@@ -20,7 +20,7 @@ Example:
     >>> t.read_scope([".*"])
     ['^container\\\\.bob$', '.*']
     >>> t.write_tokens(["type.preference"])
-    ['container.bob', '^container\\.bob$', 'type.preference']
+    ['container.bob', '^container\\\\.bob$', 'type.preference']
     >>> t.owns(["container.bob2"]), t.owns(["container.bob"])
     (False, True)
 """
