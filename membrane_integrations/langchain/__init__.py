@@ -1,4 +1,7 @@
-"""LangChain tools, toolkits and retrievers for Membrain (and Membrane, with the grpc extra).
+"""LangChain tools, toolkits and retrievers for Membrain and Membrane.
+
+The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``Membrane*Tool``) load on first
+use, so ``pip install membrane-integrations[langchain]`` works without grpc.
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -7,6 +10,9 @@ Example:
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .membrain_tools import (
     MembrainAddTool,
@@ -25,6 +31,39 @@ from .membrain_tools import (
 from .retrievers import MembrainRetriever
 from .toolkits import MembrainToolkit
 
+_LAZY = {
+    "MembraneToolkit": "membrane_toolkit",
+    "MembraneRetriever": "membrane_retriever",
+    **{
+        name: "membrane_tools"
+        for name in (
+            "MembraneActionResult",
+            "MembraneContestTool",
+            "MembraneIngestEventTool",
+            "MembraneIngestObservationTool",
+            "MembraneIngestOutcomeTool",
+            "MembraneIngestToolOutputTool",
+            "MembraneIngestWorkingStateTool",
+            "MembranePenalizeTool",
+            "MembraneReinforceTool",
+            "MembraneRetractTool",
+            "MembraneRetrieveTool",
+            "MembraneSupersedeTool",
+            "MembraneTool",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "MembrainAddTool",
     "MembrainDeleteTool",
@@ -40,4 +79,5 @@ __all__ = [
     "MembrainToolkit",
     "MembrainUnlinkTool",
     "MembrainUpdateTool",
+    *sorted(_LAZY),
 ]

@@ -1,0 +1,140 @@
+"""``MembraneRetriever``: Membrane records as LangChain ``Document``s (``membrane`` extra).
+
+Example:
+    >>> from membrane_integrations.membrane import MemoryRecord, MemoryType, SemanticPayload
+    >>> record = MemoryRecord(id="r1", type=MemoryType.SEMANTIC, scope="p", tags=["lang"],
+    ...     payload=SemanticPayload(subject="user", predicate="prefers", object="Python"))
+    >>> doc = record_document(record)
+    >>> doc.id, doc.page_content, doc.metadata["type"], doc.metadata["redacted"]
+    ('r1', 'user prefers Python', 'semantic', False)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import Field, SkipValidation, model_validator
+
+from ..membrane.types import MemoryRecord, TrustContext
+from ._base import is_async_client
+from ._format_membrane import render_payload
+
+__all__ = ["MembraneRetriever", "record_document"]
+
+MemoryTypeName = Literal["episodic", "working", "semantic", "competence", "plan_graph"]
+
+
+def _value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def record_document(record: MemoryRecord) -> Document:
+    """One record as a document: readable payload, and its id, type, scores and labels."""
+    return Document(
+        id=record.id,
+        page_content=render_payload(record),
+        metadata={
+            "id": record.id,
+            "type": _value(record.type),
+            "sensitivity": _value(record.sensitivity),
+            "salience": record.salience,
+            "confidence": record.confidence,
+            "tags": list(record.tags),
+            "scope": record.scope,
+            "redacted": record.redacted,
+        },
+    )
+
+
+class MembraneRetriever(BaseRetriever):
+    """Membrane ``Retrieve`` as a LangChain retriever.
+
+    Setup:
+        ``pip install membrane-integrations[langchain,membrane]`` and a running membraned.
+
+    Instantiate:
+        ``MembraneRetriever(client=MembraneClient("localhost:9090"), trust=TrustContext(
+        max_sensitivity=Sensitivity.MEDIUM), scope="project-x", k=5)``; add
+        ``async_client=AsyncMembraneClient(...)`` for ``ainvoke``. ``memory_types`` and
+        ``min_salience`` narrow the layers; ``redacted="mark"`` keeps records above the
+        sensitivity ceiling as ``[redacted]`` documents (``metadata["redacted"] is True``),
+        the default ``"skip"`` leaves them out. With ``scope``, only records of that scope are
+        returned (and ``trust.scopes`` defaults to it).
+
+    Invoke:
+        >>> from membrane_integrations.membrane import MembraneClient
+        >>> retriever = MembraneRetriever(client=MembraneClient("127.0.0.1:9"), k=3)
+        >>> retriever.k, retriever.redacted
+        (3, 'skip')
+
+        ``retriever.invoke("fix the login bug", k=2)`` returns at most 2 ``Document``s with
+        ``id`` set and metadata ``id``, ``type``, ``sensitivity``, ``salience``,
+        ``confidence``, ``tags``, ``scope``, ``redacted``.
+    """
+
+    client: SkipValidation[Any] = Field(default=None, exclude=True)
+    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
+    trust: SkipValidation[TrustContext] = Field(default_factory=TrustContext)
+    scope: str = ""
+    k: int = Field(default=5, ge=1, le=100)
+    memory_types: list[MemoryTypeName] | None = None
+    min_salience: float = Field(default=0.0, ge=0.0, le=1.0)
+    redacted: Literal["skip", "mark"] = "skip"
+
+    @model_validator(mode="after")
+    def _check(self) -> MembraneRetriever:
+        if self.client is not None and is_async_client(self.client):
+            if self.async_client is None:
+                self.async_client = self.client
+            self.client = None
+        if self.client is None and self.async_client is None:
+            raise ValueError("give client= (MembraneClient) and/or async_client=")
+        return self
+
+    def _request(self, k: int | None) -> tuple[int, dict[str, Any]]:
+        size = self.k if k is None else k
+        scopes = list(self.trust.scopes) or ([self.scope] if self.scope else [])
+        kwargs: dict[str, Any] = {
+            "trust": dataclasses.replace(self.trust, scopes=scopes),
+            "memory_types": self.memory_types,
+            "min_salience": self.min_salience,
+            # ask for more: out-of-scope and redacted records are dropped afterwards
+            "limit": min(size * 3, 100),
+        }
+        return size, kwargs
+
+    def _documents(self, records: list[MemoryRecord], size: int) -> list[Document]:
+        kept = [
+            r
+            for r in records
+            if (not self.scope or r.scope == self.scope)
+            and (self.redacted == "mark" or not r.redacted)
+        ]
+        return [record_document(r) for r in kept[:size]]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        if self.client is None:
+            raise ValueError("this retriever has an async client only: use ainvoke")
+        size, kwargs = self._request(k)
+        return self._documents(self.client.retrieve(query, **kwargs), size)
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+    ) -> list[Document]:
+        if self.async_client is None:
+            raise ValueError("this retriever has a sync client only: use invoke or async_client=")
+        size, kwargs = self._request(k)
+        return self._documents(await self.async_client.retrieve(query, **kwargs), size)
