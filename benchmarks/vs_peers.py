@@ -368,7 +368,9 @@ def main() -> None:
                     run_scenario(scenario, counts, peer_python, tls)
                     scenarios.append(scenario)
     print_summary(scenarios)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    print(
+        f"\ntotal {time.perf_counter() - started:.0f} s; load average now {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":
