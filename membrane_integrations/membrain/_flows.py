@@ -15,6 +15,10 @@ Retry rules:
   (``ConnectError``, ``ConnectTimeout``, ``PoolTimeout``): after a 5xx, a read error or a read
   timeout the job may exist, and sending it again could store the fact twice.
 
+Once a job id is known it is never lost: when polling fails for good (retries used up on
+5xx, 429, timeouts or garbled replies), :class:`IngestTimeoutError` carries the job id, with the
+polling error as its cause, so the caller resumes with ``wait_for_job`` instead of adding again.
+
 Polling backs off from ``PollPolicy.initial`` (25 ms) to ``PollPolicy.maximum`` (1 s). Past the
 deadline :class:`IngestTimeoutError` carries the job id; ``wait_for_job`` resumes it. Jobs are
 polled at ``/api/v1/memories/jobs/{job_id}`` on the configured host, never at the server's
@@ -163,8 +167,18 @@ def wait(job_id: str, ctx: Context, *, wait_timeout: float) -> Flow[IngestResult
     operation = ops.get_job(job_id)
     deadline = ctx.clock() + wait_timeout
     delay = ctx.poll.initial
+    last_status: str | None = None
     while True:
-        job = yield from call(operation, ctx)
+        try:
+            job = yield from call(operation, ctx)
+        except (*_TRANSIENT, MalformedResponseError) as lost:
+            raise IngestTimeoutError(
+                f"polling ingest job {job_id!r} failed ({lost}). The job goes on on the server: "
+                f"resume with client.wait_for_job({job_id!r}) instead of adding again.",
+                job_id=job_id,
+                last_status=last_status,
+            ) from lost
+        last_status = job.status
         if job.status == "completed":
             if job.result is None:
                 raise MalformedResponseError(
