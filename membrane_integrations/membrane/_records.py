@@ -28,8 +28,8 @@ from membrane_integrations.membrane.types import (
     CompetencePayload,
     EpisodicPayload,
     MemoryRecord,
-    MemoryType,
     Payload,
+    PayloadField,
     PlanGraphPayload,
     RetrieveResult,
     SelectionResult,
@@ -57,13 +57,6 @@ _PAYLOAD_CLASSES = (
     CompetencePayload,
     PlanGraphPayload,
 )
-PAYLOAD_TYPES: dict[str, type[Any]] = {
-    MemoryType.EPISODIC.value: EpisodicPayload,
-    MemoryType.WORKING.value: WorkingPayload,
-    MemoryType.SEMANTIC.value: SemanticPayload,
-    MemoryType.COMPETENCE.value: CompetencePayload,
-    MemoryType.PLAN_GRAPH.value: PlanGraphPayload,
-}
 
 # Keys whose values are user data: never walked when cleaning up a document we send.
 _USER_DATA_KEYS = frozenset(
@@ -101,10 +94,10 @@ _OMIT_WHEN_BLANK = frozenset(
 )
 
 
-_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+def _adapter(kind: Any) -> TypeAdapter[Any]:
     adapter = _ADAPTERS.get(kind)
     if adapter is None:
         adapter = _ADAPTERS[kind] = TypeAdapter(kind)
@@ -163,21 +156,11 @@ def _clean(value: Any) -> Any:
 
 def payload_from_dict(data: Any) -> Payload | dict[str, Any] | None:
     """The typed payload for a payload object; unknown kinds stay a dict, null stays None."""
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise MalformedResponseError(
-            f"membraned sent a payload that is not an object: {type(data).__name__}"
-        )
-    kind = PAYLOAD_TYPES.get(str(data.get("kind", "")))
-    if kind is None:
-        return dict(data)
-    body = {k: v for k, v in data.items() if k != "kind"}
     try:
-        payload: Payload = _adapter(kind).validate_python(body)
+        payload: Payload | dict[str, Any] | None = _adapter(PayloadField).validate_python(data)
     except ValidationError as exc:
         raise MalformedResponseError(
-            f"membraned sent a {data['kind']} payload that does not parse: {_short_errors(exc)}"
+            f"membraned sent a payload that does not parse: {_short_errors(exc)}"
         ) from None
     return payload
 
@@ -193,19 +176,17 @@ def payload_to_dict(payload: Any) -> Any:
 
 
 def record_from_dict(data: Any) -> MemoryRecord:
-    """Parse one MemoryRecord JSON object."""
+    """Parse one MemoryRecord JSON object (already decoded)."""
     if not isinstance(data, dict):
         raise MalformedResponseError(
             f"membraned sent a record that is not a JSON object: {type(data).__name__}"
         )
-    body = {k: v for k, v in data.items() if k != "payload"}
     try:
-        record: MemoryRecord = _adapter(MemoryRecord).validate_python(body)
+        record: MemoryRecord = _adapter(MemoryRecord).validate_python(data)
     except ValidationError as exc:
         raise MalformedResponseError(
             f"membraned sent a record that does not parse: {_short_errors(exc)}"
         ) from None
-    record.payload = payload_from_dict(data.get("payload"))
     return record
 
 
@@ -227,10 +208,24 @@ def record_to_json(record: dict[str, Any] | MemoryRecord) -> bytes:
 
 
 def record_from_bytes(data: bytes, what: str = "record") -> MemoryRecord:
-    """Parse a ``bytes`` field that holds one MemoryRecord."""
+    """Parse a ``bytes`` field that holds one MemoryRecord.
+
+    pydantic-core parses the JSON and validates in one pass (the hot path of every reply).
+    """
     if not data:
         raise MalformedResponseError(f"membraned sent an empty {what}")
-    return record_from_dict(decode_json(data, what))
+    try:
+        record: MemoryRecord = _adapter(MemoryRecord).validate_json(data)
+    except ValidationError as exc:
+        if any(err["type"] == "json_invalid" for err in exc.errors()):
+            raise MalformedResponseError(
+                f"membraned sent invalid JSON in {what} ({_short_errors(exc)}); the daemon and "
+                "this client may disagree on the protocol version (expected membraned v0.2.0)"
+            ) from None
+        raise MalformedResponseError(
+            f"membraned sent a {what} that does not parse: {_short_errors(exc)}"
+        ) from None
+    return record
 
 
 def selection_from_bytes(data: bytes) -> SelectionResult | None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 __all__ = [
     "AuditAction",
@@ -45,6 +45,7 @@ __all__ = [
     "MemoryType",
     "OutcomeStatus",
     "Payload",
+    "PayloadField",
     "PerformanceStats",
     "PlanEdge",
     "PlanGraphPayload",
@@ -483,6 +484,30 @@ class PlanGraphPayload:
 
 Payload = EpisodicPayload | WorkingPayload | SemanticPayload | CompetencePayload | PlanGraphPayload
 
+_PAYLOAD_KINDS = frozenset(kind.value for kind in MemoryType)
+
+
+def _payload_kind(value: Any) -> str:
+    if value is None:
+        return "none"
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    kind = getattr(kind, "value", kind)
+    return kind if kind in _PAYLOAD_KINDS else "other"
+
+
+# The payload of a record: chosen by its ``kind`` key; unknown kinds stay a dict, and ``None``
+# marks a redacted record.
+PayloadField = Annotated[
+    Annotated[EpisodicPayload, Tag("episodic")]
+    | Annotated[WorkingPayload, Tag("working")]
+    | Annotated[SemanticPayload, Tag("semantic")]
+    | Annotated[CompetencePayload, Tag("competence")]
+    | Annotated[PlanGraphPayload, Tag("plan_graph")]
+    | Annotated[dict[str, Any], Tag("other")]
+    | Annotated[None, Tag("none")],
+    Discriminator(_payload_kind),
+]
+
 
 @dataclass
 class MemoryRecord:
@@ -504,7 +529,7 @@ class MemoryRecord:
     lifecycle: Lifecycle | None = None
     provenance: Provenance | None = None
     relations: Annotated[list[Relation], _List] = field(default_factory=list)
-    payload: Any = None
+    payload: PayloadField = None
     audit_log: Annotated[list[AuditEntry], _List] = field(default_factory=list)
 
     @property
