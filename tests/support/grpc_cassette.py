@@ -19,13 +19,14 @@ Re-record from a live daemon (the ``record-membrane-cassettes`` Make target)::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
 import grpc.aio
+import pytest
 import yaml
 from google.protobuf import json_format, message_factory
 from google.protobuf.message import Message
@@ -255,3 +256,15 @@ class AsyncReplayChannel(ReplayChannel):
 
     async def close(self) -> None:  # type: ignore[override]
         self.closed = True
+
+
+@pytest.fixture
+def no_network() -> Iterator[None]:
+    """Block every Python-level socket (pytest-socket) for the duration of a replay."""
+    from pytest_socket import disable_socket, enable_socket
+
+    disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        enable_socket()

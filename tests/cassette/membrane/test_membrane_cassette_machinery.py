@@ -24,12 +24,14 @@ from tests.support.grpc_cassette import (
     Cassette,
     CassetteMiss,
     ReplayChannel,
+    no_network,
     recording_aio_channel,
     recording_channel,
 )
 from tests.support.membrane_double import MembraneDouble
 
 pytestmark = pytest.mark.cassette
+__all__ = ["no_network"]  # the fixture, imported for these tests
 
 SECRET = "cassette-secret-key-77"
 

@@ -15,9 +15,11 @@ from tests.support.grpc_cassette import (
     AsyncReplayChannel,
     Cassette,
     ReplayChannel,
+    no_network,
 )
 
 pytestmark = pytest.mark.cassette
+__all__ = ["no_network"]  # the fixture, imported for these tests
 
 CASSETTES = sorted(CASSETTE_DIR.glob("*.yaml")) if CASSETTE_DIR.is_dir() else []
 NONE_REASON = (
