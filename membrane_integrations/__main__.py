@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="a short readable tour (in-process emulator by default)")
+    demo.add_argument(
+        "--backend",
+        choices=["membrain", "membrane", "both"],
+        default="both",
+        help="which stories to run (default both; Membrane ones need membraned installed)",
+    )
     demo.add_argument("--base-url", help="a hosted Membrain (default: MEMBRAIN_BASE_URL)")
     demo.add_argument("--api-key", help="its API key (default: MEMBRAIN_API_KEY)")
 
@@ -115,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     from .demo import run_demo
 
-    return run_demo(args.base_url, args.api_key)
+    return run_demo(args.base_url, args.api_key, backend=args.backend)
 
 
 if __name__ == "__main__":

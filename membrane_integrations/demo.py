@@ -1,17 +1,24 @@
-"""``python -m membrane_integrations demo``: a short, readable tour of Membrain.
+"""``python -m membrane_integrations demo``: the notebooks' stories, short, in the terminal.
 
-By default it runs against an in-process emulator (no key, no network). With ``--base-url`` and
-``--api-key`` (or ``MEMBRAIN_BASE_URL`` / ``MEMBRAIN_API_KEY``) it runs against a hosted
-Membrain; its memories carry a one-off ``container.demo-<random>`` token and are deleted at the end.
+Membrain stories (always): a LangChain agent with the Membrain toolkit learns facts about a user
+and uses them in a new conversation; ``MembrainRetriever`` in an LCEL RAG chain (raw vs
+reranked, a container and time-bucket slice); an AutoGen agent with ``MembrainMemory``.
+Membrane stories (when membraned is installed): typed memory with trust, reinforcement and
+revision, and an AutoGen agent with ``MembraneMemory``.
 
-Each story is a function taking the client and a printer, so later stories can be added here.
+By default Membrain is an in-process emulator (no key, no network). With ``--base-url`` and
+``--api-key`` (or ``MEMBRAIN_BASE_URL`` and ``MEMBRAIN_API_KEY`` both set) the stories run
+against a hosted Membrain, in one-off ``container.demo-<random>-*`` containers that are deleted
+at the end. The chat model is an offline deterministic one unless ``OPENAI_API_KEY`` is set and
+the OpenAI extras are installed. The story goes to stdout; progress to stderr (a spinner on a
+terminal, one line per wait otherwise).
 
 Example:
     >>> import io
-    >>> out = io.StringIO()
-    >>> run_demo(out=out)
+    >>> out, err = io.StringIO(), io.StringIO()
+    >>> run_demo(backend="membrain", out=out, err=err)
     0
-    >>> "interpreted" in out.getvalue()
+    >>> "From memory: User's dog is called Rex." in out.getvalue()
     True
 """
 
@@ -20,140 +27,105 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import time
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal, TextIO
 
-from .core.errors import MembraneIntegrationsError
-from .core.scope import container_filter, container_token
-from .membrain import MembrainClient
-from .membrain.models import IngestAccepted, SearchResponse
-
-__all__ = ["FACTS", "run_demo"]
-
-FACTS = (
-    "User likes green tea, especially sencha.",
-    "User drinks green tea every morning before work.",
-    "User is allergic to peanuts.",
-    "The team deploys the billing service on Fridays.",
-    "The billing service deploy moved to Mondays in March.",
-    "User prefers vegetarian restaurants near the office.",
+from ._demo.console import Console
+from ._demo.membrain_stories import (
+    MembrainTarget,
+    agent_story,
+    autogen_story,
+    cleanup,
+    rag_story,
 )
-QUESTION = "What drinks does the user like?"
+from .core.errors import MembraneIntegrationsError
 
-Print = Callable[[str], None]
+__all__ = ["Backend", "run_demo"]
 
-
-def _add_facts(client: MembrainClient, scope: list[str], say: Print, out: TextIO) -> list[str]:
-    say("1. Adding atomic facts (ingest is asynchronous: POST, then poll the job)")
-    ids: list[str] = []
-    for fact in FACTS:
-        accepted = client.add(fact, scope=scope, category="demo", wait=False)
-        assert isinstance(accepted, IngestAccepted)
-        out.write(f"   {fact:<56} ")
-        out.flush()
-        spinner = "|/-\\"
-        deadline = time.monotonic() + 60.0
-        tick = 0
-        while True:
-            job = client.get_job(accepted.job_id)
-            if job.done or time.monotonic() > deadline:
-                break
-            out.write(spinner[tick % 4] + "\b")
-            out.flush()
-            tick += 1
-            time.sleep(0.05)  # a human-paced progress indicator, not a test wait
-        if job.result is None:
-            message = job.error.message if job.error else job.status
-            out.write(f"[{job.status}] {message}\n")
-            continue
-        ids.append(job.result.memory_id)
-        out.write(f"[{job.result.action}] {job.result.memory_id[:8]}\n")
-    return ids
+Backend = Literal["membrain", "membrane", "both"]
 
 
-def _show(response: SearchResponse, say: Print) -> None:
-    for hit in response.results:
-        if hit.type == "memory_node":
-            say(f"   {hit.semantic_score:5.2f}  memory  {hit.content}")
-            for related in hit.related_memories[:2]:
-                say(f"                   related: {related.content}")
-        else:
-            say(f"   {hit.score:5.2f}  edge    {hit.description}")
+@contextmanager
+def _membrain_target(
+    base_url: str | None, api_key: str | None, console: Console
+) -> Iterator[MembrainTarget]:
+    if base_url and api_key:
+        console.say(f"Membrain: {base_url} (hosted; the demo deletes what it stores)", 0)
+        yield MembrainTarget(base_url, api_key)
+        return
+    from .emulator import MembrainEmulator
+
+    with console.wait("starting the Membrain emulator"), MembrainEmulator() as emu:
+        console.say(f"Membrain: in-process emulator at {emu.url} (no key, no network;", 0)
+        console.say("--base-url and --api-key run the same stories against a hosted Membrain)", 10)
+        yield MembrainTarget(emu.url, emu.api_key)
 
 
-def _searches(client: MembrainClient, scope: list[str], say: Print) -> str | None:
-    say(f"\n2. Search, raw (memory nodes and relationship edges): {QUESTION!r}")
-    raw = client.search(QUESTION, k=4, scope=scope)
-    _show(raw, say)
-    say("\n3. Search with rerank (edges folded onto their memories, nodes only)")
-    reranked = client.search(QUESTION, k=3, scope=scope, rerank=True)
-    _show(reranked, say)
-    say("\n4. Search, interpreted (a synthesis of what was retrieved)")
-    answer = client.search(QUESTION, k=4, scope=scope, response_format="interpreted")
-    if answer.interpreted is None:
-        say(f"   interpreted synthesis failed: {answer.interpreted_error}")
-    else:
-        block = answer.interpreted
-        say(f"   answer:     {block.answer_summary}")
-        for fact in block.key_facts[:3]:
-            say(f"   key fact:   {fact}")
-        for conflict in block.conflicts_or_uncertainties[:2]:
-            say(f"   conflict:   {conflict}")
-        say(f"   confidence: {block.confidence}")
-    return reranked.nodes[0].id if reranked.nodes else None
+def _membrain(base_url: str | None, api_key: str | None, console: Console) -> int:
+    prefix = f"demo-{secrets.token_hex(4)}"
+    containers = [f"{prefix}-agent", f"{prefix}-rag", f"{prefix}-autogen"]
+    with _membrain_target(base_url, api_key, console) as target:
+        try:
+            agent_story(target, containers[0], console)
+            rag_story(target, containers[1], console)
+            autogen_story(target, containers[2], console)
+        except MembraneIntegrationsError as exc:
+            console.say(f"\nThe Membrain stories stopped: {exc}", 0)
+            return 1
+        finally:
+            try:
+                deleted = cleanup(target, containers)
+                console.say(f"\n(cleaned up: {deleted} demo memories deleted)", 0)
+            except MembraneIntegrationsError as exc:
+                console.say(f"(could not clean up the demo memories: {exc})", 0)
+    return 0
 
 
-def _graph(client: MembrainClient, memory_id: str, say: Print) -> None:
-    say("\n5. Graph: the neighbourhood of the best hit (2 hops)")
-    hood = client.graph_neighborhood(memory_id, hops=2)
-    for node in hood.nodes:
-        say(f"   distance {node.distance}: {node.content}")
-    for edge in hood.edges[:3]:
-        say(f"   link: {edge.description}")
+def _membrane(console: Console, *, required: bool) -> int:
+    from .membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
+
+    binary = find_membraned()
+    if binary is None:
+        hint = " ".join(INSTALL_HINT.split())
+        console.say(f"\nMembrane stories skipped: {hint}", 0)
+        return 1 if required else 0
+    from ._demo.membrane_stories import membrane_autogen_story, typed_memory_story
+
+    try:
+        with console.wait("starting membraned"), LocalMembraned(binary) as daemon:
+            console.say(f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database", 0)
+            with daemon.client() as client:
+                typed_memory_story(client, console)
+            membrane_autogen_story(daemon.addr, None, console)
+    except MembraneIntegrationsError as exc:
+        console.say(f"\nThe Membrane stories stopped: {exc}", 0)
+        return 1
+    return 0
 
 
 def run_demo(
-    base_url: str | None = None, api_key: str | None = None, *, out: TextIO | None = None
+    base_url: str | None = None,
+    api_key: str | None = None,
+    *,
+    backend: Backend = "both",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
-    """Run the demo; returns the process exit code."""
-    stream = out or sys.stdout
-
-    def say(line: str) -> None:
-        stream.write(line + "\n")
-
-    base_url = base_url or os.environ.get("MEMBRAIN_BASE_URL")
-    api_key = api_key or os.environ.get("MEMBRAIN_API_KEY")
-    container = f"demo-{secrets.token_hex(4)}"
-    if base_url and api_key:
-        say(f"Membrain demo against {base_url} (memories tagged container.{container})")
-        with MembrainClient(api_key, base_url=base_url) as client:
-            return _run(client, container, say, stream)
-    from .emulator import MembrainEmulator
-
-    with MembrainEmulator() as emu:
-        say(f"Membrain demo against an in-process emulator at {emu.url}")
-        say("(pass --base-url and --api-key to run it against the hosted Membrain)\n")
-        with emu.client() as client:
-            return _run(client, container, say, stream)
-
-
-def _run(client: MembrainClient, container: str, say: Print, out: TextIO) -> int:
-    scope = [container_filter(container)]
-    try:
-        ids = _add_facts(client, [container_token(container), "type.demo"], say, out)
-        best = _searches(client, scope, say)
-        if best is not None:
-            _graph(client, best, say)
-        stats = client.stats()
-        say(f"\n6. Stats: {stats.total_memories} memories, {stats.total_links} links")
-    except MembraneIntegrationsError as exc:
-        say(f"\nThe demo stopped: {exc}")
-        return 1
-    finally:
-        try:
-            client.delete_bulk(scope=scope)
-        except MembraneIntegrationsError as exc:
-            say(f"(could not clean up the demo memories: {exc})")
-    say(f"\nDone: {len(ids)} facts added, searched three ways, one graph call, cleaned up.")
-    return 0
+    """Run the demo's stories; returns the process exit code (0 when every story ran)."""
+    console = Console(out=out or sys.stdout, err=err or sys.stderr)
+    if base_url is None and api_key is None:
+        base_url = os.environ.get("MEMBRAIN_BASE_URL") or None
+        api_key = os.environ.get("MEMBRAIN_API_KEY") or None
+        if not (base_url and api_key):
+            base_url = api_key = None
+    if bool(base_url) != bool(api_key):
+        console.say("give both --base-url and --api-key to use a hosted Membrain (or neither)", 0)
+        return 2
+    status = 0
+    if backend in ("membrain", "both"):
+        status = _membrain(base_url, api_key, console)
+    if backend in ("membrane", "both"):
+        status = max(status, _membrane(console, required=backend == "membrane"))
+    console.say("\nDone." if status == 0 else "\nDone, with errors (see above).", 0)
+    return status
