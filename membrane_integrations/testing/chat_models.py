@@ -141,13 +141,16 @@ class MemoryRuleChatModel(_ToolBindingChatModel):
 
     * last human turn "remember that X" / "note that X" and ``add_tool`` bound: call it with
       ``X`` rewritten in the third person;
-    * last human turn is a question and ``search_tool`` bound: call it with the question;
+    * last human turn is a question and ``search_tool`` bound: call it with the question as
+      ``query_arg`` (``search_tool="membrane_retrieve", query_arg="task_descriptor"`` for
+      Membrane);
     * after a tool result: answer from it (the first memory line of a search result);
     * no tools bound and the prompt has a ``Context:`` section (RAG): answer from its first line.
     """
 
     search_tool: str = "membrain_search"
     add_tool: str = "membrain_add"
+    query_arg: str = "query"
     search_args: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -181,7 +184,7 @@ class MemoryRuleChatModel(_ToolBindingChatModel):
             return AIMessage(content="", tool_calls=[call])
         question = text.strip().endswith("?") or bool(_QUESTION_START.match(text))
         if question and self.search_tool in tools:
-            args = {"query": text.strip(), **self.search_args}
+            args = {self.query_arg: text.strip(), **self.search_args}
             return AIMessage(
                 content="", tool_calls=[{"name": self.search_tool, "args": args, "id": call_id}]
             )

@@ -19,6 +19,9 @@ def test_rules_pick_add_search_or_answer() -> None:
     assert search.tool_calls[0]["args"] == {"query": "What am I allergic to?", "k": 3}
     assert model.decide([HumanMessage("What am I allergic to?")], []).content == "OK."
     assert model.decide([HumanMessage("hello")], TOOLS).content == "OK."
+    membrane = MemoryRuleChatModel(search_tool="membrane_retrieve", query_arg="task_descriptor")
+    asked = membrane.decide([HumanMessage("How did we fix the login bug?")], ["membrane_retrieve"])
+    assert asked.tool_calls[0]["args"] == {"task_descriptor": "How did we fix the login bug?"}
 
 
 def test_answers_from_the_last_tool_result() -> None:
