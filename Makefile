@@ -34,5 +34,9 @@ membraned: $(STAMP)
 record-cassettes: $(STAMP)
 	MEMBRAIN_RECORD=1 $(PY) -m pytest tests/cassette -p no:randomly --record-mode=rewrite
 
+# Re-records cassettes/membrane/*.yaml from a live membraned (needs Go and the v0.2.0 module).
+record-membrane-cassettes: $(STAMP) membraned
+	MEMBRANE_RECORD=1 $(PY) -m pytest tests/live/membrane/test_membraned.py -m membraned -k sync_client -p no:randomly
+
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache
