@@ -44,7 +44,12 @@ _QUESTION_START = re.compile(
     r"should|would|will|have|has|tell me)\b",
     re.IGNORECASE,
 )
-_MEMORY_LINE = re.compile(r"\[memory (?P<id>[^\]]+)\] score [\d.]+: (?P<content>.+)")
+# a Membrain hit "[memory <id>] score 0.91: <content>" or a Membrane record
+# "[semantic <id>] salience 0.80, confidence 0.90, sensitivity low: <content>"
+_MEMORY_LINE = re.compile(
+    r"\[(?:memory|episodic|working|semantic|competence|plan_graph) (?P<id>[^\]]+)\]"
+    r"[^:\n]*: (?P<content>.+)"
+)
 _CONTEXT = re.compile(r"context:\s*\n?(?P<body>.+?)(?:\n\s*\n|\n\s*question:|$)", re.I | re.S)
 
 

@@ -270,3 +270,24 @@ def test_against_real_membraned() -> None:
                 await round_trip(client, aclient, "async", scope="real-daemon-async")
 
         asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_agent_recalls_a_membrane_fact(
+    mode: str, client: MembraneClient, aclient: AsyncMembraneClient
+) -> None:
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+
+    from membrane_integrations.testing import MemoryRuleChatModel
+
+    scope = f"agent-{uuid.uuid4().hex[:6]}"
+    client.ingest_observation("user", "prefers", "dark mode", scope=scope)
+    kit = MembraneToolkit(
+        client=client, async_client=aclient, trust=TRUST, actor="agent-7", scope=scope
+    )
+    model = MemoryRuleChatModel(search_tool="membrane_retrieve", query_arg="task_descriptor")
+    agent = create_agent(model, tools=kit.get_tools())
+    state = {"messages": [HumanMessage("Which theme does the user prefer?")]}
+    result = agent.invoke(state) if mode == "sync" else await agent.ainvoke(state)
+    assert result["messages"][-1].content == "From memory: user prefers dark mode"
