@@ -181,3 +181,12 @@ def test_bad_key_is_reported_as_configuration_without_the_key(emu: MembrainEmula
     assert message.status == "error"
     assert "configuration problem" in str(message.content)
     assert secret not in str(message.content)
+
+
+def test_no_key_in_reprs_dumps_or_outputs(emu: MembrainEmulator, client: MembrainClient) -> None:
+    kit = MembrainToolkit(client=client, container="reprs", include_graph_tools=True)
+    for tool in kit.get_tools():
+        for text in (repr(tool), str(tool.model_dump()), repr(kit), str(kit.model_dump())):
+            assert emu.api_key not in text
+    search = kit.get_tools()[0]
+    assert emu.api_key not in str(search.invoke({"query": "What is stored?"}))

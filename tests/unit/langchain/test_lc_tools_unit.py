@@ -10,12 +10,20 @@ from langchain_core.tools import BaseTool, ToolException
 
 from membrane_integrations.core.errors import (
     AuthenticationError,
+    BackendTimeoutError,
+    ConflictError,
+    IngestFailedError,
+    IngestTimeoutError,
     InvalidRequestError,
+    MalformedResponseError,
+    MembraneIntegrationsError,
+    NotFoundError,
     QuotaExceededError,
     RateLimitedError,
     ServerError,
 )
 from membrane_integrations.langchain import MembrainToolkit
+from membrane_integrations.langchain._driver import tool_exception
 from membrane_integrations.langchain.membrain_tools import (
     MembrainAddTool,
     MembrainSearchTool,
@@ -350,3 +358,23 @@ def test_tool_without_container_does_not_prefetch() -> None:
     call(tools(fake, container=None)["membrain_update"], memory_id=m, content="y")
     assert [n for n, _, _ in fake.calls] == ["update"]
     assert isinstance(fake.memories[m], Memory) and fake.memories[m].content == "y"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (NotFoundError("memory 'x' was not found"), "search memory first"),
+        (InvalidRequestError("bad scope"), "Fix the arguments"),
+        (IngestFailedError("failed", job_id="j", retryable=True), "add the fact again once"),
+        (IngestFailedError("failed", job_id="j"), "Do not add the same content"),
+        (IngestTimeoutError("slow", job_id="j"), "search later"),
+        (ConflictError("changed"), "fetch it again"),
+        (MalformedResponseError("garbled"), "answered unexpectedly"),
+        (BackendTimeoutError("slow"), "retry once later"),
+        (MembraneIntegrationsError("odd"), "Continue without memory"),
+    ],
+)
+def test_every_error_kind_has_advice(error: MembraneIntegrationsError, expected: str) -> None:
+    text = str(tool_exception(error))
+    assert text.startswith("Memory error (")
+    assert expected in text
