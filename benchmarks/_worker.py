@@ -1,17 +1,20 @@
-"""One client of the benchmark, driven over stdin/stdout so the harness can interleave clients.
+"""Benchmark clients in one process, driven over stdin/stdout so the harness can interleave them.
 
-``python benchmarks/_worker.py CLIENT --url URL --api-key KEY [--ca-bundle PEM]`` builds the
-client once, prints ``{"ready": true}``, then answers one JSON line per command line:
+``python benchmarks/_worker.py CLIENT[,CLIENT...] --url URL --api-key KEY [--ca-bundle PEM]``
+builds each client once, prints ``{"ready": true}``, then answers one JSON line per command
+line, keyed by client. The clients of one process take turns request by request (their order
+rotating), so that whatever else the machine is doing hits all of them alike:
 
-* ``{"op": "warmup", "n": 5}``: ``n`` untimed searches;
-* ``{"op": "search_seq", "n": 50}``: ``n`` searches one after another, each timed;
-* ``{"op": "search_conc", "n": 100}``: ``n`` searches at once (``asyncio.gather``), wall time;
-* ``{"op": "add", "n": 10}``: ``n`` adds, each with its job polling to the end, each timed;
-* ``{"op": "job_times"}``: the server's own duration of every job added so far
+* ``{"op": "warmup", "n": 5}``: ``n`` untimed searches each;
+* ``{"op": "search_seq", "n": 50}``: ``n`` turns of one timed search each;
+* ``{"op": "search_conc", "n": 100, "rounds": 3}``: each round, each client runs ``n``
+  searches at once (``asyncio.gather``); the wall time of each;
+* ``{"op": "add", "n": 10}``: ``n`` turns of one timed add each, with its job polling to the end;
+* ``{"op": "job_times"}``: the server's own duration of every job each client added
   (``updated_at - created_at`` of the final job record), read with a separate client;
-* ``{"op": "quit"}`` or end of input: close the client and exit.
+* ``{"op": "quit"}`` or end of input: close the clients and exit.
 
-CLIENT is ``raw`` (one pooled ``httpx.AsyncClient`` posting the search body: the floor),
+A CLIENT is ``raw`` (one pooled ``httpx.AsyncClient`` posting the search body: the floor),
 ``ours`` (``AsyncMembrainClient``), ``ours-sync`` (``MembrainClient``) or ``peer`` (the published
 ``membrain_langchain.MembrainClient``, run with the interpreter of the benchmark's own virtual
 environment; it trusts ``SSL_CERT_FILE``, which the harness sets). Only the standard library and
@@ -50,7 +53,9 @@ def _fact(tag: str, i: int) -> str:
 class Driver:
     """What the harness measures: a search, an add that waits for its job, and clean-up."""
 
+    name = ""
     concurrent = True
+    adds = True
 
     def __init__(self) -> None:
         self.job_ids: list[str] = []
@@ -68,13 +73,23 @@ class Driver:
 class RawDriver(Driver):
     """The floor: one pooled ``httpx.AsyncClient`` posting the same search body."""
 
+    adds = False
+
     def __init__(self, url: str, api_key: str, verify: Any) -> None:
         super().__init__()
         self._url = f"{url}/api/v1/memories/search"
         self._http = httpx.AsyncClient(verify=verify, headers={"X-API-Key": api_key})
 
     async def search(self, i: int) -> object:
-        body = {"query": QUERIES[i % len(QUERIES)], "k": K, "scope": SCOPE}
+        # The very body our client sends, so that the server does the same work for both.
+        body = {
+            "query": QUERIES[i % len(QUERIES)],
+            "k": K,
+            "response_format": "raw",
+            "rerank": False,
+            "full_scope": False,
+            "scope": SCOPE,
+        }
         response = await self._http.post(self._url, json=body)
         response.raise_for_status()
         return response.json()
@@ -161,20 +176,39 @@ DRIVERS: dict[str, Callable[[str, str, Any], Driver]] = {
 }
 
 
-async def _sequential(op: Callable[[int], Awaitable[object]], n: int) -> dict[str, Any]:
-    per_op: list[float] = []
-    started = time.perf_counter()
+Op = Callable[[int], Awaitable[object]]
+
+
+def _rotated(drivers: list[Driver], i: int) -> list[Driver]:
+    k = i % len(drivers)
+    return drivers[k:] + drivers[:k]
+
+
+async def _alternating(drivers: list[Driver], op: str, n: int) -> dict[str, Any]:
+    """``n`` rounds; in each, every driver does one ``op`` (order rotating), each one timed."""
+    runs: dict[str, dict[str, Any]] = {
+        d.name: {"n": n, "total_s": 0.0, "per_op_ms": []} for d in drivers
+    }
     for i in range(n):
-        t0 = time.perf_counter()
-        await op(i)
-        per_op.append((time.perf_counter() - t0) * 1000)
-    return {"n": n, "total_s": time.perf_counter() - started, "per_op_ms": per_op}
+        for driver in _rotated(drivers, i):
+            call: Op = getattr(driver, op)
+            t0 = time.perf_counter()
+            await call(i)
+            elapsed = time.perf_counter() - t0
+            runs[driver.name]["total_s"] += elapsed
+            runs[driver.name]["per_op_ms"].append(elapsed * 1000)
+    return runs
 
 
-async def _concurrent(op: Callable[[int], Awaitable[object]], n: int) -> dict[str, Any]:
-    started = time.perf_counter()
-    await asyncio.gather(*(op(i) for i in range(n)))
-    return {"n": n, "total_s": time.perf_counter() - started}
+async def _concurrent(drivers: list[Driver], n: int, rounds: int) -> dict[str, Any]:
+    """``rounds`` rounds; in each, every driver runs ``n`` searches at once; wall times."""
+    walls: dict[str, list[float]] = {d.name: [] for d in drivers if d.concurrent}
+    for r in range(rounds):
+        for driver in _rotated([d for d in drivers if d.concurrent], r):
+            started = time.perf_counter()
+            await asyncio.gather(*(driver.search(i) for i in range(n)))
+            walls[driver.name].append(time.perf_counter() - started)
+    return {name: {"n": n, "walls_s": w} for name, w in walls.items()}
 
 
 async def _server_job_ms(url: str, key: str, verify: Any, job_ids: list[str]) -> list[float]:
@@ -189,22 +223,28 @@ async def _server_job_ms(url: str, key: str, verify: Any, job_ids: list[str]) ->
 
 
 async def _execute(
-    driver: Driver, args: argparse.Namespace, verify: Any, cmd: dict[str, Any]
+    drivers: list[Driver], args: argparse.Namespace, verify: Any, cmd: dict[str, Any]
 ) -> dict[str, Any]:
     op, n = cmd["op"], int(cmd.get("n", 0))
     if op == "warmup":
         for i in range(n):
-            await driver.search(i)
+            for driver in drivers:
+                await driver.search(i)
         return {}
     if op == "search_seq":
-        return await _sequential(driver.search, n)
+        return await _alternating(drivers, "search", n)
     if op == "search_conc":
-        return await _concurrent(driver.search, n)
+        return await _concurrent(drivers, n, int(cmd.get("rounds", 1)))
     if op == "add":
-        return await _sequential(driver.add, n)
+        return await _alternating([d for d in drivers if d.adds], "add", n)
     if op == "job_times":
-        ms = await _server_job_ms(args.url, args.api_key, verify, driver.job_ids)
-        return {"server_job_ms": ms}
+        return {
+            d.name: {
+                "server_job_ms": await _server_job_ms(args.url, args.api_key, verify, d.job_ids)
+            }
+            for d in drivers
+            if d.adds
+        }
     raise ValueError(f"unknown op {op!r}")
 
 
@@ -215,8 +255,10 @@ def _emit(message: dict[str, Any]) -> None:
 
 async def serve(args: argparse.Namespace) -> None:
     verify: Any = ssl.create_default_context(cafile=args.ca_bundle) if args.ca_bundle else True
-    driver = DRIVERS[args.client](args.url, args.api_key, verify)
-    _emit({"ready": True, "concurrent": driver.concurrent})
+    drivers = [DRIVERS[name](args.url, args.api_key, verify) for name in args.clients.split(",")]
+    for name, driver in zip(args.clients.split(","), drivers, strict=True):
+        driver.name = name
+    _emit({"ready": True})
     try:
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
@@ -226,16 +268,17 @@ async def serve(args: argparse.Namespace) -> None:
             if cmd["op"] == "quit":
                 break
             try:
-                _emit(await _execute(driver, args, verify, cmd))
+                _emit(await _execute(drivers, args, verify, cmd))
             except Exception as exc:
                 _emit({"error": f"{type(exc).__name__}: {exc}"})
     finally:
-        await driver.aclose()
+        for driver in drivers:
+            await driver.aclose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("client", choices=sorted(DRIVERS))
+    parser.add_argument("clients", help=f"comma-separated, of: {', '.join(DRIVERS)}")
     parser.add_argument("--url", required=True)
     parser.add_argument("--api-key", required=True)
     parser.add_argument("--ca-bundle")

@@ -14,8 +14,11 @@ For TLS the script makes a CA and a server certificate; every client trusts cert
 plus that CA, as a deployment's trust store would: ours and raw get an ``ssl.SSLContext`` loaded
 from it through ``http_client=``; the peer, which has no such option, gets ``SSL_CERT_FILE``.
 
-Every client runs in its own process (the peer's in its own interpreter), started before its
-timer; the server runs in another process. Figures are printed, never asserted.
+Raw, ours and ours-sync run in one client process and take turns request by request (order
+rotating), so whatever else the machine does hits them alike and the ours/raw ratio is paired;
+the peer runs in its own interpreter, alternating with them in blocks of 40 searches or 10 adds.
+The server runs in a third process. Medians throughout; the concurrent run is the median of
+three rounds for the cheap clients and one for the peer. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class Counts:
     adds: int
     warmup: int = 5
     blocks: int = 5
+    rounds: int = 3
 
 
 @dataclass
@@ -134,16 +138,15 @@ class Server:
 
 
 class Worker:
-    """A client process (``_worker.py``) that runs one command at a time."""
+    """A process of clients (``_worker.py``) that runs one command at a time."""
 
     def __init__(
-        self, client: str, server: Server, scenario: Scenario, peer_python: Path,
+        self, clients: list[str], server: Server, scenario: Scenario, python: str,
         tls: TlsFiles | None,
     ) -> None:  # fmt: skip
-        self.client = client
-        python = str(peer_python) if client == "peer" else sys.executable
+        self.clients = clients
         command = [
-            python, str(HERE / "_worker.py"), client, "--url", server.url,
+            python, str(HERE / "_worker.py"), ",".join(clients), "--url", server.url,
             "--api-key", server.api_key,
         ]  # fmt: skip
         env = dict(os.environ)
@@ -155,7 +158,7 @@ class Worker:
         self._process = subprocess.Popen(
             [*prefix, *command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
         )
-        self.ready: dict[str, Any] = self._read(time.monotonic() + 60)
+        self._read(time.monotonic() + 60)
 
     def _read(self, deadline: float) -> dict[str, Any]:
         stdout = self._process.stdout
@@ -168,16 +171,16 @@ class Worker:
                     break
                 message: dict[str, Any] = json.loads(line)
                 if "error" in message:
-                    raise RuntimeError(f"{self.client} worker: {message['error']}")
+                    raise RuntimeError(f"{self.clients} worker: {message['error']}")
                 return message
             if self._process.poll() is not None:
                 break
-        raise RuntimeError(f"{self.client} worker stopped or did not answer in time")
+        raise RuntimeError(f"{self.clients} worker stopped or did not answer in time")
 
-    def call(self, op: str, n: int = 0, timeout: float = 300) -> dict[str, Any]:
-        """Run one command and return its reply."""
+    def call(self, op: str, n: int = 0, rounds: int = 1, timeout: float = 300) -> dict[str, Any]:
+        """Run one command and return its reply (keyed by client)."""
         assert self._process.stdin is not None
-        self._process.stdin.write(json.dumps({"op": op, "n": n}) + "\n")
+        self._process.stdin.write(json.dumps({"op": op, "n": n, "rounds": rounds}) + "\n")
         self._process.stdin.flush()
         return self._read(time.monotonic() + timeout)
 
@@ -191,11 +194,14 @@ class Worker:
             self._process.wait(timeout=10)
 
 
-def _merge(into: dict[str, Any], key: str, run: dict[str, Any]) -> None:
-    merged = into.setdefault(key, {"n": 0, "total_s": 0.0, "per_op_ms": []})
-    merged["n"] += run["n"]
-    merged["total_s"] += run["total_s"]
-    merged["per_op_ms"] += run.get("per_op_ms", [])
+def _merge(results: dict[str, dict[str, Any]], key: str, reply: dict[str, Any]) -> None:
+    for client, run in reply.items():
+        merged = results.setdefault(client, {}).setdefault(
+            key, {"n": 0, "total_s": 0.0, "per_op_ms": []}
+        )
+        merged["n"] += run["n"]
+        merged["total_s"] += run["total_s"]
+        merged["per_op_ms"] += run["per_op_ms"]
 
 
 def _blocks(total: int, count: int) -> list[int]:
@@ -206,36 +212,31 @@ def _blocks(total: int, count: int) -> list[int]:
 def run_scenario(
     scenario: Scenario, counts: Counts, peer_python: Path, tls: TlsFiles | None
 ) -> None:
-    """Interleave the clients in blocks (rotating their order) so that noise hits all alike."""
+    """Run the workload; ours and raw take turns request by request, the peer block by block."""
     print(f"\n== {scenario.title}", flush=True)
     started = time.perf_counter()
     server = Server(scenario.server, tls, scenario.link)
     workers: list[Worker] = []
     try:
-        workers = [Worker(c, server, scenario, peer_python, tls) for c in CLIENTS]
+        workers = [
+            Worker(["raw", "ours", "ours-sync"], server, scenario, sys.executable, tls),
+            Worker(["peer"], server, scenario, str(peer_python), tls),
+        ]
         for w in workers:
             w.call("warmup", counts.warmup)
-
-        def rotated(i: int, subset: list[Worker]) -> list[Worker]:
-            k = i % len(subset)
-            return subset[k:] + subset[:k]
-
         for i, n in enumerate(_blocks(counts.searches, counts.blocks)):
-            for w in rotated(i, workers):
-                _merge(
-                    scenario.results.setdefault(w.client, {}), "search_seq", w.call("search_seq", n)
-                )
-        for w in workers:
-            if w.ready.get("concurrent"):
-                scenario.results[w.client]["search_conc"] = w.call("search_conc", counts.concurrent)
-        adders = [w for w in workers if w.client != "raw"]
+            for w in workers[i % 2 :] + workers[: i % 2]:
+                _merge(scenario.results, "search_seq", w.call("search_seq", n))
+        # The cheap clients get three rounds of the concurrent run (median); the peer one.
+        for w, rounds in zip(workers, (counts.rounds, 1), strict=True):
+            for client, run in w.call("search_conc", counts.concurrent, rounds).items():
+                scenario.results[client]["search_conc"] = run
         for i, n in enumerate(_blocks(counts.adds, counts.blocks)):
-            for w in rotated(i, adders):
-                _merge(scenario.results[w.client], "add", w.call("add", n))
-        for w in adders:
-            scenario.results[w.client]["add"]["server_job_ms"] = w.call("job_times")[
-                "server_job_ms"
-            ]
+            for w in workers[i % 2 :] + workers[: i % 2]:
+                _merge(scenario.results, "add", w.call("add", n))
+        for w in workers:
+            for client, times in w.call("job_times").items():
+                scenario.results[client]["add"].update(times)
     finally:
         for w in workers:
             w.stop()
@@ -261,9 +262,9 @@ def seq_ms(result: dict[str, Any], key: str) -> float | None:
 
 
 def conc_ms(result: dict[str, Any]) -> float | None:
-    """Wall milliseconds of the concurrent run."""
+    """Wall milliseconds of the concurrent run (the median of its rounds)."""
     run = result.get("search_conc")
-    return run["total_s"] * 1000 if run else None
+    return _median(run["walls_s"]) * 1000 if run else None
 
 
 def job_ms(result: dict[str, Any]) -> float | None:
