@@ -1,6 +1,7 @@
 """Pure mapping between ``MemoryContent.metadata`` and Membrain scope tokens / category.
 
-On add, metadata becomes literal scope tokens after the container token:
+On add, metadata becomes literal scope tokens after the container's token and guard token
+(:func:`membrane_integrations.core.scope.container_write_tokens`):
 
 * ``category`` becomes the memory's category;
 * ``scope`` (a list of strings) is stored as given (literal tokens);
@@ -16,8 +17,10 @@ this memory's own: metadata can never write into another tenant's container. The
 Example:
     >>> tokens, category = metadata_to_scope(
     ...     "bob", {"type": "preference", "category": "diet", "tags": ["food", "eu"]}, "json")
-    >>> tokens, category
-    (['container.bob', 'mime.json', 'type.preference', 'tags.food', 'tags.eu'], 'diet')
+    >>> tokens[2:], category
+    (['mime.json', 'type.preference', 'tags.food', 'tags.eu'], 'diet')
+    >>> tokens[:2]  # the container's token and guard token come first
+    ['container.bob', '^container\\\\.bob$']
     >>> format_of(tokens)
     'json'
 """
@@ -28,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.errors import InvalidRequestError
-from ..core.scope import container_token, validate_tokens
+from ..core.scope import container_write_tokens, validate_tokens
 from ._render import TextFormat
 
 __all__ = ["RESULT_KEYS", "format_of", "metadata_to_scope"]
@@ -55,13 +58,13 @@ def _scalar(key: str, value: Any) -> str:
 def _explicit_tokens(container: str, value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise InvalidRequestError("metadata['scope'] must be a list of tokens", field="metadata")
-    own = container_token(container).casefold()
+    own = {t.casefold() for t in container_write_tokens(container)}
     out: list[str] = []
     for token in validate_tokens(list(value), field="metadata['scope']"):
         folded = token.casefold()
         if folded.startswith("mime."):
             continue
-        if folded.startswith("container.") and folded != own:
+        if folded.startswith(("container.", "^container")) and folded not in own:
             raise InvalidRequestError(
                 f"metadata['scope'] names another container ({token!r}); a memory only writes "
                 f"to its own container {container!r}",
@@ -75,7 +78,7 @@ def metadata_to_scope(
     container: str, metadata: Mapping[str, Any] | None, fmt: TextFormat
 ) -> tuple[list[str], str | None]:
     """The scope tokens (container token first) and the category for one add."""
-    tokens = [container_token(container)]
+    tokens = container_write_tokens(container)
     if fmt in _MIME_TOKENS:
         tokens.append(_MIME_TOKENS[fmt])
     category: str | None = None

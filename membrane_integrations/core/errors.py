@@ -176,7 +176,7 @@ class ServerError(MembraneIntegrationsError):
 
 
 class MalformedResponseError(MembraneIntegrationsError):
-    """The server answered with something that is not the documented shape (bad JSON, truncation)."""
+    """The server answered with something that is not the documented shape (bad JSON, cut off)."""
 
 
 class BackendUnavailableError(MembraneIntegrationsError):

@@ -48,6 +48,7 @@ __all__ = [
     "combine_scope",
     "container_filter",
     "container_token",
+    "container_write_tokens",
     "encode_container_id",
     "escape_literal",
     "time_filter",
@@ -84,9 +85,7 @@ def escape_literal(text: str) -> str:
 
 def _check_container_id(container_id: str) -> None:
     if not isinstance(container_id, str) or not container_id:
-        raise InvalidRequestError(
-            "container id must be a non-empty string", field="container"
-        )
+        raise InvalidRequestError("container id must be a non-empty string", field="container")
     if any(ch in container_id for ch in "\r\n\t\x00"):
         raise InvalidRequestError(
             "container id must not contain control characters", field="container"
@@ -116,6 +115,22 @@ def container_token(container_id: str, *, _checked: bool = False) -> str:
     if not _checked:
         _check_container_id(container_id)
     return f"container.{encode_container_id(container_id)}"
+
+
+def container_write_tokens(container_id: str) -> list[str]:
+    """The tokens to store on every write of a container: its token, then a *guard* token.
+
+    Membrain reads every stored token of a new memory as a regex when it looks for near-duplicates
+    to merge into and neighbours to link (guide section 4.1, AND semantics). Read as a regex,
+    ``container.a.b`` also matches ``container.aXb``, so without more an add in one container could
+    merge into another container's memory. The guard is the anchored filter itself: as a pattern
+    it admits only candidates of exactly this container, and as a stored literal it starts with
+    ``^``, so no container filter ever selects it.
+
+    >>> container_write_tokens("a.b")
+    ['container.a.b', '^container\\\\.a\\\\.b$']
+    """
+    return [container_token(container_id), container_filter(container_id)]
 
 
 def container_filter(container_id: str) -> str:

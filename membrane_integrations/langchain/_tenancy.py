@@ -38,6 +38,7 @@ from ..core.scope import (
     combine_scope,
     container_filter,
     container_token,
+    container_write_tokens,
     token_matches,
     validate_tokens,
 )
@@ -82,7 +83,7 @@ class Tenancy:
         given = validate_tokens(tokens)
         if self.container is None:
             return given
-        own = (container_token(self.container), container_filter(self.container))
+        own = tuple(container_write_tokens(self.container))
         for token in given:
             if token.lower().startswith(_RESERVED) and token not in own:
                 raise InvalidRequestError(

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
 from membrane_integrations.core.errors import InvalidRequestError, ServerError
+from membrane_integrations.core.scope import container_write_tokens
 
 from .autogen_fake_membrain import API_KEY, FakeMembrain
 
@@ -42,11 +43,11 @@ async def test_add_stores_the_container_token_first_and_metadata_as_tokens(
     first, second = fake.json_bodies("/api/v1/memories")
     assert first == {
         "content": "Bob drinks green tea",
-        "scope": ["container.bob", "type.preference"],
+        "scope": [*container_write_tokens("bob"), "type.preference"],
         "category": "notes",
     }
     assert second["content"] == '{"diet": "vegan", "city": "Zürich"}'
-    assert second["scope"] == ["container.bob", "mime.json"]
+    assert second["scope"] == [*container_write_tokens("bob"), "mime.json"]
     assert second["category"] == "profile"
 
 

@@ -17,6 +17,7 @@ from membrane_integrations.autogen._render import (
     text_to_content,
 )
 from membrane_integrations.core.errors import InvalidRequestError
+from membrane_integrations.core.scope import container_write_tokens
 
 _IMAGE = Image(PILImage.new("RGB", (1, 1)))
 
@@ -136,12 +137,12 @@ class TestMembrainScope:
         tokens, category = metadata_to_scope(
             "a.b", {"type": "preference", "category": "diet", "pinned": True, "n": 3}, "text"
         )
-        assert tokens == ["container.a.b", "type.preference", "pinned.true", "n.3"]
+        assert tokens == [*container_write_tokens("a.b"), "type.preference", "pinned.true", "n.3"]
         assert category == "diet"
 
     def test_format_token_round_trip(self) -> None:
         tokens, _ = metadata_to_scope("bob", None, "markdown")
-        assert tokens == ["container.bob", "mime.markdown"]
+        assert tokens == [*container_write_tokens("bob"), "mime.markdown"]
         assert format_of(tokens) == "markdown"
         assert format_of(["container.bob"]) == "text"
 
@@ -151,7 +152,7 @@ class TestMembrainScope:
             {"id": "m1", "score": 0.9, "backend": "membrain", "scope": ["container.bob", "x"]},
             "json",
         )
-        assert tokens == ["container.bob", "mime.json", "x"]
+        assert tokens == [*container_write_tokens("bob"), "mime.json", "x"]
 
     @pytest.mark.parametrize(
         "metadata",
