@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import zlib
@@ -178,6 +179,20 @@ def _bucket(feature: str, dims: int) -> tuple[int, float]:
     return h % dims, (1.0 if (h >> 31) & 1 else -1.0)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _word_features(word: str, dims: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """Buckets and weights of one word and its character n-grams (words repeat, so cached)."""
+    idx, sign = _bucket("w:" + word, dims)
+    buckets, weights = [idx], [sign]
+    padded = f"<{word}>"
+    grams = [padded[i : i + n] for n in (3, 4, 5) for i in range(max(1, len(padded) - n + 1))]
+    for gram in grams:
+        idx, sign = _bucket("c:" + gram, dims)
+        buckets.append(idx)
+        weights.append(sign * 0.25 / len(grams))
+    return np.asarray(buckets, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+
+
 class HashingEmbeddings:
     """Hashed word, bigram and character n-gram features, L2-normalised (see the module doc).
 
@@ -197,16 +212,8 @@ class HashingEmbeddings:
         vec = np.zeros(self.dimensions, dtype=np.float32)
         words = content_words(text)
         for word in words:
-            idx, sign = _bucket("w:" + word, self.dimensions)
-            vec[idx] += sign
-            padded = f"<{word}>"
-            grams = [
-                padded[i : i + n] for n in (3, 4, 5) for i in range(max(1, len(padded) - n + 1))
-            ]
-            weight = 0.25 / len(grams)
-            for gram in grams:
-                idx, sign = _bucket("c:" + gram, self.dimensions)
-                vec[idx] += sign * weight
+            buckets, weights = _word_features(word, self.dimensions)
+            np.add.at(vec, buckets, weights)
         for first, second in itertools.pairwise(words):
             idx, sign = _bucket(f"b:{first} {second}", self.dimensions)
             vec[idx] += sign * 0.5

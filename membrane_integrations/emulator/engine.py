@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import queue
 import re
@@ -47,13 +48,13 @@ CREATE TABLE IF NOT EXISTS memories (
     scope TEXT NOT NULL, category TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
     evolution TEXT NOT NULL, embedding BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS memories_tenant ON memories (tenant, seq);
 CREATE TABLE IF NOT EXISTS links (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, description TEXT NOT NULL,
     embedding BLOB NOT NULL, UNIQUE (tenant, a, b)
 );
-CREATE INDEX IF NOT EXISTS links_tenant ON links (tenant, seq);
+CREATE INDEX IF NOT EXISTS links_a ON links (a);
+CREATE INDEX IF NOT EXISTS links_b ON links (b);
 CREATE TABLE IF NOT EXISTS jobs (
     tenant TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, payload TEXT NOT NULL,
     result TEXT, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
@@ -225,6 +226,25 @@ class Engine:
                 (tenant, *chunk),
             ):
                 out[row[0]] = self._row_to_memory(tenant, row)
+        return out
+
+    def _brief(self, tenant: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """id, content, scope and category only (no links): for search hits and graph nodes."""
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for mid, content, scope, category in self._db.execute(
+                "SELECT id, content, scope, category FROM memories "
+                f"WHERE tenant=? AND id IN ({marks})",
+                (tenant, *chunk),
+            ):
+                out[mid] = {
+                    "id": mid,
+                    "content": content,
+                    "scope": json.loads(scope),
+                    "category": category,
+                }
         return out
 
     def _require(self, tenant: str, memory_id: str) -> dict[str, Any]:
@@ -417,7 +437,7 @@ class Engine:
         if not neighbours:
             return
         idx = self._index(tenant)
-        others = self._fetch(tenant, neighbours)
+        others = self._brief(tenant, neighbours)
         pairs = [(n, link_description(content, others[n]["content"])) for n in neighbours]
         vectors = embed_matrix(self.embeddings, [d for _, d in pairs])
         for (other, desc), dvec in zip(pairs, vectors, strict=True):
@@ -616,7 +636,7 @@ class Engine:
     ) -> dict[str, Any]:
         with self._lock:
             if memory_id:
-                ids = [memory_id] if self._fetch(tenant, [memory_id]) else []
+                ids = [memory_id] if self._brief(tenant, [memory_id]) else []
             elif scope or category is not None:
                 ids = self._select(tenant, scope, category)
             else:
@@ -671,26 +691,38 @@ class Engine:
 
     # ---------------------------------------------------------------- search
 
-    def _preview(
-        self, tenant: str, memory_id: str, patterns: tuple[str, ...], limit: int = 5
-    ) -> list[dict[str, Any]]:
+    def _previews(
+        self, tenant: str, ids: Sequence[str], patterns: tuple[str, ...], limit: int = 5
+    ) -> dict[str, list[dict[str, Any]]]:
+        """``related_memories`` of each id: linked neighbours that pass the scope filter."""
         idx = self._index(tenant)
-        neighbours = [
-            (other, desc)
-            for other, desc in idx.adjacency.get(memory_id, {}).items()
-            if idx.matches(other, patterns)
-        ][:limit]
-        rows = self._fetch(tenant, [o for o, _ in neighbours])
-        return [
-            {
-                "id": o,
-                "content": shorten(rows[o]["content"], 200),
-                "description": d,
-                "scope": rows[o]["scope"],
-            }
-            for o, d in neighbours
-            if o in rows
-        ]
+        chosen = {
+            mid: list(
+                itertools.islice(
+                    (
+                        (other, desc)
+                        for other, desc in idx.adjacency.get(mid, {}).items()
+                        if idx.matches(other, patterns)
+                    ),
+                    limit,
+                )
+            )
+            for mid in ids
+        }
+        brief = self._brief(tenant, list({o for pairs in chosen.values() for o, _ in pairs}))
+        return {
+            mid: [
+                {
+                    "id": o,
+                    "content": shorten(brief[o]["content"], 200),
+                    "description": d,
+                    "scope": brief[o]["scope"],
+                }
+                for o, d in pairs
+                if o in brief
+            ]
+            for mid, pairs in chosen.items()
+        }
 
     def search(
         self,
@@ -744,7 +776,7 @@ class Engine:
         if full_scope:
             assert mask is not None
             ids = [mid for i, mid in enumerate(idx.ids) if mask[i]]
-            rows = self._fetch(tenant, ids)
+            rows = self._brief(tenant, ids)
             results = [self._node(rows[m], 1.0, []) for m in ids]
             return results, [Hit(m, rows[m]["content"], 1.0) for m in ids[:20]], []
         qvec = embed_query_vector(self.embeddings, query)
@@ -772,17 +804,17 @@ class Engine:
                     else:
                         node_score[end] = max(node_score[end], edge.score)
             node_ids = sorted(dict.fromkeys(node_ids), key=lambda m: -node_score[m])[:k]
-        rows = self._fetch(tenant, node_ids)
+        rows = self._brief(tenant, node_ids)
+        previews = self._previews(tenant, node_ids, patterns)
         items: list[tuple[float, dict[str, Any]]] = [
-            (node_score[m], self._node(rows[m], node_score[m], self._preview(tenant, m, patterns)))
-            for m in node_ids
+            (node_score[m], self._node(rows[m], node_score[m], previews[m])) for m in node_ids
         ]
         if rerank:
             for edge in edges:
                 for end, other in ((edge.source, edge.target), (edge.target, edge.source)):
                     node = next((n for _, n in items if n["id"] == end), None)
                     if node is not None and all(r["id"] != other for r in node["related_memories"]):
-                        extra = self._preview(tenant, end, patterns, limit=100)
+                        extra = self._previews(tenant, [end], patterns, limit=100)[end]
                         node["related_memories"].extend(r for r in extra if r["id"] == other)
         else:
             items.extend(
@@ -856,7 +888,7 @@ class Engine:
                 path.append(step)
                 step = parent[step]
             path.reverse()
-            rows = self._fetch(tenant, path)
+            rows = self._brief(tenant, path)
             return {
                 "from_id": from_id,
                 "to_id": to_id,
@@ -872,7 +904,7 @@ class Engine:
             ranked = sorted(idx.ids, key=lambda m: (-len(idx.adjacency.get(m, {})), idx.pos[m]))[
                 :limit
             ]
-            rows = self._fetch(tenant, ranked)
+            rows = self._brief(tenant, ranked)
             return {
                 "hubs": [
                     self._graph_node(rows[m], degree=len(idx.adjacency.get(m, {}))) for m in ranked
@@ -893,7 +925,7 @@ class Engine:
                             distance[other] = hop
                             nxt.append(other)
                 frontier = nxt
-            rows = self._fetch(tenant, list(distance))
+            rows = self._brief(tenant, list(distance))
             edges = [
                 {"source": a, "target": b, "description": d}
                 for a in distance
@@ -910,7 +942,7 @@ class Engine:
     def graph_export(self, tenant: str) -> dict[str, Any]:
         with self._lock:
             idx = self._index(tenant)
-            rows = self._fetch(tenant, idx.ids)
+            rows = self._brief(tenant, idx.ids)
             return {
                 "nodes": [self._graph_node(rows[m]) for m in idx.ids],
                 "edges": [
@@ -963,7 +995,7 @@ class Engine:
                             }
                         )
                 frontier = nxt
-            rows = self._fetch(tenant, list(hop_of))
+            rows = self._brief(tenant, list(hop_of))
             visited = [self._graph_node(rows[m], hop=h) for m, h in hop_of.items()]
             return {
                 **reply,

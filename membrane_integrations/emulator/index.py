@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GrowableMatrix", "TenantIndex", "compile_patterns", "tokens_match"]
+__all__ = ["GrowableMatrix", "TenantIndex", "compile_patterns", "matvec", "tokens_match"]
 
 FloatMatrix = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -53,6 +53,22 @@ class GrowableMatrix:
         return self._buf[: self.rows]
 
 
+_CHUNK = 1024
+
+
+def matvec(matrix: FloatMatrix, vec: FloatMatrix) -> npt.NDArray[np.float32]:
+    """``matrix @ vec`` in blocks of 1024 rows.
+
+    OpenBLAS switches to several threads above a size threshold; on a small or busy machine
+    that is several times slower than one thread and competes with the server's own threads,
+    so each block is kept under the threshold.
+    """
+    out = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], _CHUNK):
+        np.matmul(matrix[start : start + _CHUNK], vec, out=out[start : start + _CHUNK])
+    return out
+
+
 def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
     """Compile scope patterns case-insensitively (raises ``re.error`` on a bad one)."""
     return [re.compile(p, re.IGNORECASE) for p in patterns]
@@ -72,28 +88,43 @@ class TenantIndex:
         self.pos: dict[str, int] = {}
         self.scopes: list[tuple[str, ...]] = []
         self.categories: list[str | None] = []
+        # Inverted index: a pattern is matched against distinct tokens, not every memory.
+        self.token_rows: dict[str, set[int]] = {}
         self.nodes = GrowableMatrix(dims)
         self.adjacency: dict[str, dict[str, str]] = {}
         self.edge_keys: list[tuple[str, str]] = []
         self.edge_descriptions: list[str] = []
         self.edges = GrowableMatrix(dims)
         self.version = 0
-        self._masks: dict[tuple[str, ...], BoolArray] = {}
+        # Per pattern list: the compiled patterns and a growable mask (extended on insert).
+        self._masks: dict[tuple[str, ...], tuple[list[re.Pattern[str]], BoolArray]] = {}
         self._edge_ends: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def _changed(self) -> None:
         self.version += 1
-        self._masks.clear()
         self._edge_ends = None
+
+    def _mask_row(self, row: int, scope: tuple[str, ...]) -> None:
+        for key, (compiled, mask) in list(self._masks.items()):
+            if row >= len(mask):
+                grown = np.zeros(max(64, 2 * len(mask)), dtype=np.bool_)
+                grown[: len(mask)] = mask
+                self._masks[key] = (compiled, grown)
+                mask = grown
+            mask[row] = tokens_match(compiled, scope)
 
     def add_node(
         self, memory_id: str, scope: tuple[str, ...], category: str | None, vec: FloatMatrix
     ) -> None:
-        self.pos[memory_id] = self.nodes.append(vec)
+        row = self.nodes.append(vec)
+        self.pos[memory_id] = row
         self.ids.append(memory_id)
         self.scopes.append(scope)
         self.categories.append(category)
         self.adjacency.setdefault(memory_id, {})
+        for token in scope:
+            self.token_rows.setdefault(token, set()).add(row)
+        self._mask_row(row, scope)
         self._changed()
 
     def update_node(
@@ -101,8 +132,13 @@ class TenantIndex:
     ) -> None:
         row = self.pos[memory_id]
         self.nodes.set(row, vec)
+        for token in self.scopes[row]:
+            self.token_rows[token].discard(row)
+        for token in scope:
+            self.token_rows.setdefault(token, set()).add(row)
         self.scopes[row] = scope
         self.categories[row] = category
+        self._mask_row(row, scope)
         self._changed()
 
     def add_edge(self, a: str, b: str, description: str, vec: FloatMatrix) -> None:
@@ -114,10 +150,10 @@ class TenantIndex:
         self._changed()
 
     def node_scores(self, query: FloatMatrix) -> npt.NDArray[np.float32]:
-        return self.nodes.view() @ query
+        return matvec(self.nodes.view(), query)
 
     def edge_scores(self, query: FloatMatrix) -> npt.NDArray[np.float32]:
-        return self.edges.view() @ query
+        return matvec(self.edges.view(), query)
 
     def edge_endpoints(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Row positions of each edge's two endpoints (cached until the index changes)."""
@@ -131,14 +167,18 @@ class TenantIndex:
         """Which nodes pass every pattern (cached per pattern list)."""
         cached = self._masks.get(patterns)
         if cached is not None:
-            return cached
+            return cached[1][: len(self.ids)]
         compiled = compile_patterns(patterns)
-        mask = np.fromiter(
-            (tokens_match(compiled, s) for s in self.scopes), dtype=np.bool_, count=len(self.ids)
-        )
-        if len(self._masks) > 256:
-            self._masks.clear()
-        self._masks[patterns] = mask
+        mask = np.ones(len(self.ids), dtype=np.bool_)
+        for pattern in compiled:
+            hit = np.zeros(len(self.ids), dtype=np.bool_)
+            for token, rows in self.token_rows.items():
+                if rows and pattern.search(token):
+                    hit[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+            mask &= hit
+        if len(self._masks) >= 16:
+            self._masks.pop(next(iter(self._masks)))
+        self._masks[patterns] = (compiled, mask)
         return mask
 
     def matches(self, memory_id: str, patterns: tuple[str, ...]) -> bool:
