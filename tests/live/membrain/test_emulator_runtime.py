@@ -1,4 +1,7 @@
-"""Running the emulator: OpenAI-style embeddings, SQLite file, custom embedder, TLS, CLI."""
+"""Running the emulator: OpenAI-style embeddings, SQLite file, custom embedder, TLS, CLI.
+
+(The demo, which now belongs to the notebooks' stories, is tested with them.)
+"""
 
 from __future__ import annotations
 
@@ -201,18 +204,3 @@ def test_cli_generates_and_prints_a_key_when_none_is_given() -> None:
             assert raw.post("/api/v1/memories", json={"content": "hello"}).status_code == 202
     finally:
         _stop(proc)
-
-
-def test_demo_runs_against_an_in_process_emulator() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMBRAIN_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "membrane_integrations", "demo"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    for marker in ("[created]", "Search, raw", "rerank", "interpreted", "neighbourhood", "Done"):
-        assert marker in done.stdout
