@@ -10,7 +10,7 @@ Example:
     >>> with MembrainEmulator() as emu:
     ...     target = MembrainTarget(emu.url, emu.api_key)
     ...     result = agent_story(target, "doc-demo", Console(out=io.StringIO(), err=io.StringIO()))
-    >>> result.answers[-1]
+    >>> result.answers[-2]
     "From memory: User's dog is called Rex."
 """
 
@@ -52,9 +52,9 @@ ASK = ("What is my dog called?", "Where is my office on Fridays?")
 # Team notes of two months: (month, note). The RAG story slices them by month.
 NOTES = (
     (date(2026, 2, 10), "The billing service is deployed on Fridays."),
-    (date(2026, 2, 18), "Deploys need a sign-off from the on-call engineer."),
-    (date(2026, 3, 4), "The billing service deploy moved to Mondays."),
-    (date(2026, 3, 12), "Rollbacks are done with the release script, not by hand."),
+    (date(2026, 2, 18), "Billing service deploys need a sign-off from the on-call engineer."),
+    (date(2026, 3, 4), "Since March the billing service is deployed on Mondays."),
+    (date(2026, 3, 12), "Billing service rollbacks are done with the release script, not by hand."),
 )
 RAG_QUESTION = "When is the billing service deployed?"
 

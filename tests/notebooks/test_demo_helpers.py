@@ -1,0 +1,115 @@
+"""The demo's helpers: the progress indicator, the %%membraned gate, the membraned launcher."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from membrane_integrations._demo import notebook
+from membrane_integrations._demo.models import memory_answer
+from membrane_integrations._demo.progress import waiting
+from membrane_integrations.core.errors import BackendUnavailableError
+from membrane_integrations.membrane import daemon as daemon_module
+from membrane_integrations.membrane.daemon import LocalMembraned, find_membraned
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_waiting_spins_on_a_terminal_and_erases_itself() -> None:
+    stream = _Terminal()
+    with waiting("storing", stream=stream, interval=60):
+        assert stream.getvalue() == "\r| storing"  # shown before the block's work starts
+    assert stream.getvalue().endswith("\r" + " " * len("| storing") + "\r")
+
+
+def test_waiting_writes_one_plain_line_elsewhere() -> None:
+    stream = io.StringIO()
+    with waiting("storing", stream=stream):
+        pass
+    assert stream.getvalue() == "... storing\n"
+
+
+def test_the_gate_skips_marked_cells_without_a_daemon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(notebook._state, "daemon", None)
+    assert notebook._gate(["%%membraned\n", "x = 1\n"]) == [
+        "print('skipped: this cell needs membraned, which is not running (see above)')\n"
+    ]
+    assert notebook._gate(["x = 1\n"]) == ["x = 1\n"]
+    assert notebook._gate([]) == []
+
+
+def test_start_membraned_explains_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(notebook, "find_membraned", lambda: None)
+    assert notebook.start_membraned() is None
+    out = capsys.readouterr().out
+    assert "go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0" in out
+    assert "MEMBRANED_BIN" in out
+
+
+def test_memory_answer_reads_the_first_numbered_memory() -> None:
+    assert memory_answer("Relevant memories:\n1. Bob is vegan\n2. Bob runs") == (
+        "From memory: Bob is vegan"
+    )
+    assert memory_answer("You are a helpful assistant.") is None
+
+
+def test_find_membraned_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cached = tmp_path / "membraned"
+    cached.write_text("#!/bin/sh\n")
+    monkeypatch.delenv("MEMBRANED_BIN", raising=False)
+    assert find_membraned(search_path=False, cache_dir=tmp_path) is None  # not executable
+    cached.chmod(cached.stat().st_mode | stat.S_IXUSR)
+    assert find_membraned(search_path=False, cache_dir=tmp_path) == str(cached)
+    explicit = tmp_path / "other"
+    explicit.write_text("#!/bin/sh\n")
+    explicit.chmod(0o755)
+    monkeypatch.setenv("MEMBRANED_BIN", str(explicit))
+    assert find_membraned(search_path=False, cache_dir=tmp_path) == str(explicit)
+    monkeypatch.setenv("MEMBRANED_BIN", str(tmp_path / "missing"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_membraned(cache_dir=tmp_path / "nowhere") == str(cached)  # found on PATH
+
+
+@pytest.mark.live
+def test_launcher_starts_answers_and_cleans_up(
+    standin_membraned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEMBRANE_API_KEY", "inherited")  # must not reach the daemon
+    daemon = LocalMembraned(standin_membraned).start()
+    try:
+        assert daemon.running and daemon.addr.startswith("127.0.0.1:")
+        with daemon.client() as client:
+            assert client.ingest_event("e", "r").id
+            assert client.get_metrics()["total_records"] == 1
+        tmp = daemon._tmp
+        assert tmp is not None and (tmp / "membraned.yaml").is_file()
+    finally:
+        daemon.stop()
+    assert not daemon.running and not tmp.exists()
+    assert "membraned: listening on" in daemon.stderr
+
+
+@pytest.mark.live
+def test_launcher_reports_a_daemon_that_exits(tmp_path: Path) -> None:
+    broken = tmp_path / "membraned"
+    broken.write_text("#!/bin/sh\necho 'bad flag' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(BackendUnavailableError, match="exited with status 3: bad flag"):
+        LocalMembraned(str(broken), ready_timeout=10).start()
+    with pytest.raises(BackendUnavailableError, match="could not start membraned"):
+        LocalMembraned(str(tmp_path / "missing")).start()
+
+
+def test_launcher_api_key_is_not_in_its_repr() -> None:
+    assert "secret" not in repr(LocalMembraned("membraned", api_key="secret-key"))
+    assert os.environ.get("MEMBRANE_API_KEY") != "secret-key"
+    assert daemon_module.INSTALL_HINT.startswith("membraned (the Membrane daemon) is not installed")
