@@ -56,10 +56,14 @@ def _membrain_target(
         return
     from .emulator import MembrainEmulator
 
-    with console.wait("starting the Membrain emulator"), MembrainEmulator() as emu:
+    with console.wait("starting the Membrain emulator"):
+        emu = MembrainEmulator().start()
+    try:
         console.say(f"Membrain: in-process emulator at {emu.url} (no key, no network;", 0)
         console.say("--base-url and --api-key run the same stories against a hosted Membrain)", 10)
         yield MembrainTarget(emu.url, emu.api_key)
+    finally:
+        emu.stop()
 
 
 def _membrain(base_url: str | None, api_key: str | None, console: Console) -> int:
@@ -93,11 +97,15 @@ def _membrane(console: Console, *, required: bool) -> int:
     from ._demo.membrane_stories import membrane_autogen_story, typed_memory_story
 
     try:
-        with console.wait("starting membraned"), LocalMembraned(binary) as daemon:
+        with console.wait("starting membraned"):
+            daemon = LocalMembraned(binary).start()
+        try:
             console.say(f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database", 0)
             with daemon.client() as client:
                 typed_memory_story(client, console)
             membrane_autogen_story(daemon.addr, None, console)
+        finally:
+            daemon.stop()
     except MembraneIntegrationsError as exc:
         console.say(f"\nThe Membrane stories stopped: {exc}", 0)
         return 1

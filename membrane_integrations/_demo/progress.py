@@ -38,7 +38,7 @@ def waiting(label: str, *, stream: TextIO | None = None, interval: float = 0.1) 
     done = threading.Event()
 
     def spin() -> None:
-        tick = 0
+        tick = 1
         while not done.wait(interval):
             out.write(f"\r{_FRAMES[tick % len(_FRAMES)]} {label}")
             out.flush()
