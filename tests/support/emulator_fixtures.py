@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any
 
 from membrane_integrations.core.retry import RetryPolicy
+from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 
-__all__ = ["FAST_RETRY", "KEY_A", "KEY_B", "Either"]
+__all__ = ["FAST_RETRY", "KEY_A", "KEY_B", "Either", "Target"]
 
 KEY_A = "emu-live-tenant-a"
 KEY_B = "emu-live-tenant-b"
@@ -31,3 +33,17 @@ class Either:
             return await result if inspect.isawaitable(result) else result
 
         return call
+
+
+@dataclass
+class Target:
+    """Where the cassette tests send their requests."""
+
+    base_url: str
+    api_key: str
+    emulator: MembrainEmulator | None
+    recording: bool
+
+    def other_key(self) -> str:
+        """A key the server does not know (401) in every mode."""
+        return "emu-cassette-unknown-key"
