@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from autogen_core import CancellationToken, Component
@@ -9,6 +10,7 @@ from autogen_core.memory import MemoryContent
 from typing_extensions import Self
 
 from ..core.errors import InvalidRequestError
+from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
 from ..membrane import AsyncMembraneClient
 from ..membrane.types import MemoryRecord, MemoryType, Sensitivity, TrustContext
 from ._base import BackendMemory, run_linked
@@ -16,6 +18,11 @@ from ._membrane_records import build_ingest, record_to_content
 from .config import MembraneMemoryConfig
 
 __all__ = ["MembraneMemory"]
+
+
+def _item_text(item: MemoryContent) -> str:
+    return item.content if isinstance(item.content, str) else json.dumps(item.content)
+
 
 # Retracted and cleared records have salience 0; any positive floor hides them server-side.
 _VISIBLE = 1e-6
@@ -34,9 +41,17 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
       ``event``, ``tool_output`` or ``working_state``; ``sensitivity`` and ``tags`` map directly,
       other scalar metadata become ``key.value`` tags (see
       :mod:`membrane_integrations.autogen._membrane_records`).
-    * ``query``: the daemon ranks by salience (it does not match the query text without an
-      embedding backend); each item's metadata has ``id``, ``score`` (the salience), ``type``,
-      ``kind``, ``tags`` and ``sensitivity``. Keyword arguments: ``limit``, ``memory_types``.
+    * ``query``: each item's metadata has ``id``, ``score`` (the salience), ``type``, ``kind``,
+      ``tags`` and ``sensitivity``. Keyword arguments: ``limit``, ``memory_types``.
+      **The query text does not affect the order** unless something embeds it: membraned on
+      its default SQLite store (or on PostgreSQL without an embedding endpoint) returns records
+      by salience whatever the query. Either run membraned on PostgreSQL with an embedding
+      endpoint, or pass ``embeddings=`` (any LangChain ``Embeddings``) to the constructor: the
+      memory then fetches a candidate pool (``candidate_pool``, default 4 x limit, at least 20,
+      at most 200) of the container's most salient records, embeds the query and each item's
+      text, and returns the closest by cosine similarity (ties by salience). The embeddings
+      object is not part of the dumped config (it may hold its own credentials): pass it again
+      after ``load_component``.
     * ``clear``: the daemon has no bulk delete, so every live record of the container is
       retracted; episodic records (events, tool outputs) are immutable, so they are penalised to
       salience 0 instead, which hides them at once and lets the decay pass prune them.
@@ -66,10 +81,19 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
         config: MembraneMemoryConfig,
         *,
         client: AsyncMembraneClient | None = None,
+        embeddings: EmbeddingsLike | None = None,
+        candidate_pool: int | None = None,
     ) -> None:
-        """Use ``client`` if given (this memory will not close it), else connect per config."""
+        """Use ``client`` if given (this memory will not close it), else connect per config.
+
+        ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per query.
+        """
         super().__init__(config)
+        if candidate_pool is not None and candidate_pool < 1:
+            raise ValueError("candidate_pool must be at least 1")
         self._config = config
+        self._embeddings = embeddings
+        self._candidate_pool = candidate_pool
         self._owns_client = client is None
         if client is None:
             client = AsyncMembraneClient(
@@ -157,15 +181,27 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
             memory_types = [MemoryType(t) for t in types] if types is not None else None
         except ValueError as exc:
             raise InvalidRequestError(f"invalid memory_types: {exc}", field="query") from exc
+        fetch = limit
+        if self._embeddings is not None and limit > 0:
+            fetch = candidate_pool(limit, self._candidate_pool)
         records = await self._records(
             text,
-            limit,
+            fetch,
             token,
             max_sensitivity=self._config.max_sensitivity,
             memory_types=memory_types,
         )
-        items = (record_to_content(r, self._config) for r in records)
-        return [item for item in items if item is not None]
+        items = [item for item in (record_to_content(r, self._config) for r in records) if item]
+        if self._embeddings is None:
+            return items
+        return await arerank(
+            self._embeddings,
+            text,
+            items,
+            texts=_item_text,
+            salience=[float((i.metadata or {}).get("salience") or 0.0) for i in items],
+            k=limit or None,
+        )
 
     async def clear(self) -> None:
         """Retract (or, for immutable episodic records, zero) every live record of the container."""

@@ -22,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SkipValidation, model_validator
 
+from ..core.rerank import arerank, candidate_pool, rerank
 from ..membrane.types import MemoryRecord, TrustContext
 from ._base import is_async_client
 from ._format_membrane import render_payload
@@ -68,6 +69,17 @@ class MembraneRetriever(BaseRetriever):
         the default ``"skip"`` leaves them out. With ``scope``, only records of that scope are
         returned (and ``trust.scopes`` defaults to it).
 
+    Ranking:
+        The query only affects the order if something embeds it. membraned on its default
+        SQLite store (or on PostgreSQL without an embedding endpoint) returns records by
+        salience whatever the query; only membraned on PostgreSQL with ``embedding_endpoint``
+        and ``embedding_model`` ranks by similarity server-side. For the SQLite store, pass
+        ``embeddings=`` (any LangChain ``Embeddings``): the retriever then fetches a larger
+        candidate pool (``candidate_pool``, default 4 x k, at least 20, at most 200), embeds
+        the query and each record's text (the document's ``page_content``), and re-orders by
+        cosine similarity, ties broken by salience. The pool is still the daemon's most salient
+        records, so a topical record outside it cannot be found this way.
+
     Invoke:
         >>> from membrane_integrations.membrane import MembraneClient
         >>> retriever = MembraneRetriever(client=MembraneClient("127.0.0.1:9"), k=3)
@@ -87,6 +99,8 @@ class MembraneRetriever(BaseRetriever):
     memory_types: list[MemoryTypeName] | None = None
     min_salience: float = Field(default=0.0, ge=0.0, le=1.0)
     redacted: Literal["skip", "mark"] = "skip"
+    embeddings: SkipValidation[Any] = Field(default=None, exclude=True, repr=False)
+    candidate_pool: int | None = Field(default=None, ge=1, le=10000)
 
     @model_validator(mode="after")
     def _check(self) -> MembraneRetriever:
@@ -106,18 +120,41 @@ class MembraneRetriever(BaseRetriever):
             "memory_types": self.memory_types,
             "min_salience": self.min_salience,
             # ask for more: out-of-scope and redacted records are dropped afterwards
-            "limit": min(size * 3, 100),
+            "limit": min(size * 3, 100)
+            if self.embeddings is None
+            else candidate_pool(size, self.candidate_pool),
         }
         return size, kwargs
 
-    def _documents(self, records: list[MemoryRecord], size: int) -> list[Document]:
-        kept = [
-            r
+    def _kept(self, records: list[MemoryRecord]) -> list[Document]:
+        return [
+            record_document(r)
             for r in records
             if (not self.scope or r.scope == self.scope)
             and (self.redacted == "mark" or not r.redacted)
         ]
-        return [record_document(r) for r in kept[:size]]
+
+    def _documents(self, query: str, records: list[MemoryRecord], size: int) -> list[Document]:
+        docs = self._kept(records)
+        if self.embeddings is None:
+            return docs[:size]
+        return rerank(self.embeddings, query, docs, **self._rerank_args(docs, size))
+
+    async def _adocuments(
+        self, query: str, records: list[MemoryRecord], size: int
+    ) -> list[Document]:
+        docs = self._kept(records)
+        if self.embeddings is None:
+            return docs[:size]
+        return await arerank(self.embeddings, query, docs, **self._rerank_args(docs, size))
+
+    @staticmethod
+    def _rerank_args(docs: list[Document], size: int) -> dict[str, Any]:
+        return {
+            "texts": [d.page_content for d in docs],
+            "salience": [float(d.metadata.get("salience") or 0.0) for d in docs],
+            "k": size,
+        }
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
@@ -125,7 +162,7 @@ class MembraneRetriever(BaseRetriever):
         if self.client is None:
             raise ValueError("this retriever has an async client only: use ainvoke")
         size, kwargs = self._request(k)
-        return self._documents(self.client.retrieve(query, **kwargs), size)
+        return self._documents(query, self.client.retrieve(query, **kwargs), size)
 
     async def _aget_relevant_documents(
         self,
@@ -137,4 +174,6 @@ class MembraneRetriever(BaseRetriever):
         if self.async_client is None:
             raise ValueError("this retriever has a sync client only: use invoke or async_client=")
         size, kwargs = self._request(k)
-        return self._documents(await self.async_client.retrieve(query, **kwargs), size)
+        return await self._adocuments(
+            query, await self.async_client.retrieve(query, **kwargs), size
+        )
