@@ -50,16 +50,17 @@ print(type(model).__name__)
 # %% [markdown]
 # ## The toolkit and the agent
 #
-# The toolkit is bound to one **container** (here the user `alice`). Every memory it stores
-# carries the token `container.alice`, and every search is confined to it by an anchored filter
-# the model cannot remove: scope patterns the model adds can only narrow it.
+# The toolkit is bound to one **container** (here the user `nb-alice`). Every memory it stores
+# carries the token `container.nb-alice`, and every search is confined to it by an anchored
+# filter the model cannot remove: scope patterns the model adds can only narrow it. (The `nb-`
+# prefix keeps the clean-up at the end away from real users on a hosted Membrain.)
 
 # %%
 from langchain.agents import create_agent
 
 from membrane_integrations.langchain import MembrainToolkit
 
-toolkit = MembrainToolkit(client=client, container="alice")
+toolkit = MembrainToolkit(client=client, container="nb-alice")
 tools = toolkit.get_tools()
 print([tool.name for tool in tools])
 
@@ -113,11 +114,12 @@ assert "Rex" in answers[0] and "Lisbon" in answers[1]
 # %% [markdown]
 # ## Another user sees none of it
 #
-# A toolkit for `bob` searches only `container.bob`, so Alice's memories are invisible to it.
+# A toolkit for `nb-bob` searches only `container.nb-bob`, so Alice's memories are invisible to
+# it.
 
 # %%
 bob_agent = create_agent(
-    model, MembrainToolkit(client=client, container="bob").get_tools(), system_prompt=SYSTEM
+    model, MembrainToolkit(client=client, container="nb-bob").get_tools(), system_prompt=SYSTEM
 )
 bob_answer = chat(bob_agent, "What is my dog called?")
 assert "Rex" not in bob_answer
@@ -131,7 +133,7 @@ assert "Rex" not in bob_answer
 # %%
 from membrane_integrations.core.scope import container_filter
 
-alice = [container_filter("alice")]
+alice = [container_filter("nb-alice")]
 print("alice has", client.count(scope=alice), "memories:")
 for hit in client.search("the user", k=10, scope=alice, rerank=True).nodes:
     print(f"  {hit.id[:8]}  {hit.scope}  {hit.content}")

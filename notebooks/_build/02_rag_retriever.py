@@ -28,7 +28,7 @@ print("Membrain at", emulator.url if emulator else os.environ["MEMBRAIN_BASE_URL
 # %% [markdown]
 # ## Store team notes with container and time-bucket tokens
 #
-# `container_token` and `time_token` build the stored scope tokens (`container.payments`,
+# `container_token` and `time_token` build the stored scope tokens (`container.nb-payments`,
 # `time.month.2026-03`); `container_filter` and `time_filter` build the anchored regexes that
 # select them. Filters are ANDed: each must match a token of the memory.
 
@@ -38,20 +38,20 @@ from datetime import date
 from membrane_integrations.core.scope import container_token, time_filter, time_token
 
 NOTES = {
-    "payments": [
+    "nb-payments": [
         (date(2026, 2, 10), "The billing service is deployed on Fridays."),
         (date(2026, 2, 18), "Billing service deploys need a sign-off from the on-call engineer."),
         (date(2026, 3, 4), "Since March the billing service is deployed on Mondays."),
         (date(2026, 3, 12), "Billing service rollbacks are done with the release script, not by hand."),
     ],
-    "search": [
+    "nb-search": [
         (date(2026, 3, 5), "The search indexer is deployed every night at 02:00."),
     ],
 }
 for team, notes in NOTES.items():
     for when, note in notes:
         result = client.add(note, scope=[container_token(team), time_token("month", when)])
-        print(f"{result.action:8} {team:9} {time_token('month', when)}  {note}")
+        print(f"{result.action:8} {team:12} {time_token('month', when)}  {note}")
 
 # %% [markdown]
 # ## Raw vs reranked
@@ -72,8 +72,8 @@ def show(docs):
         print(f"  {meta['type']:18} {meta.get('semantic_score', 0):5.2f}  {doc.page_content}")
 
 
-raw = MembrainRetriever(client=client, container="payments", k=4, rerank=False, include_edges=True)
-reranked = MembrainRetriever(client=client, container="payments", k=3, rerank=True)
+raw = MembrainRetriever(client=client, container="nb-payments", k=4, rerank=False, include_edges=True)
+reranked = MembrainRetriever(client=client, container="nb-payments", k=3, rerank=True)
 print("raw:")
 show(raw.invoke(QUESTION))
 print("reranked:")
@@ -82,14 +82,14 @@ show(reranked.invoke(QUESTION))
 # %% [markdown]
 # ## Scope slices: container and time bucket
 #
-# The `payments` retriever never returns the `search` team's note, whatever the query. Adding
-# `scope=[time_filter("month", ...)]` narrows it further to one month.
+# The `nb-payments` retriever never returns the `nb-search` team's note, whatever the query.
+# Adding `scope=[time_filter("month", ...)]` narrows it further to one month.
 
 # %%
 march = MembrainRetriever(
-    client=client, container="payments", k=3, scope=[time_filter("month", date(2026, 3, 1))]
+    client=client, container="nb-payments", k=3, scope=[time_filter("month", date(2026, 3, 1))]
 )
-search_team = MembrainRetriever(client=client, container="search", k=3)
+search_team = MembrainRetriever(client=client, container="nb-search", k=3)
 
 print("payments, March 2026 only:")
 show(march.invoke(QUESTION))
@@ -161,7 +161,7 @@ print("March only: ", rag_chain(march).invoke(QUESTION))
 
 # %%
 interpreted = MembrainRetriever(
-    client=client, container="payments", k=3, response_format="interpreted"
+    client=client, container="nb-payments", k=3, response_format="interpreted"
 )
 for doc in interpreted.invoke(QUESTION):
     print(f"{doc.metadata['type']:12} {doc.page_content}")
