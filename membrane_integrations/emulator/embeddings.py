@@ -171,7 +171,9 @@ def content_words(text: str) -> list[str]:
     ['user', 'like', 'green', 'tea']
     """
     words = _WORD.findall(text.lower().replace("\u2019", "'"))
-    return [stem(w.split("'")[0]) for w in words if w not in _STOP_WORDS and len(w) > 1]
+    return [
+        stem(w.split("'")[0]) for w in words if w not in _STOP_WORDS and (len(w) > 1 or w.isdigit())
+    ]
 
 
 def _bucket(feature: str, dims: int) -> tuple[int, float]:
