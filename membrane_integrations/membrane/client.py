@@ -46,8 +46,14 @@ _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 # The daemon caps nothing on responses and Retrieve with limit 0 returns every record (spec 4.5);
 # grpcio's default 4 MiB receive cap would turn a large result into RESOURCE_EXHAUSTED.
+# After a failed connection gRPC waits 1 s (growing to 120 s) before it tries again, and calls
+# made meanwhile fail at once: after a daemon restart, reads would fail for longer than any retry
+# budget although the daemon is back. Reconnect after 100 ms, never waiting more than 1 s.
 _DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
 )
 
 

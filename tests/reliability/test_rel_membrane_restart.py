@@ -205,3 +205,32 @@ def test_a_read_in_flight_when_the_daemon_stops_is_retried_after_restart(
         double_server.up()
         assert read.result(timeout=DEADLINE).id == record.id
         assert len(double_server.double.calls_of("RetrieveByID")) >= 1  # answered by the new one
+
+
+# -------------------------------------------------- recovery with the client's default settings
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_read_just_after_a_restart_succeeds_with_default_settings(
+    double_server: DoubleServer, kind: str
+) -> None:
+    """Bug found here: gRPC waits 1 s (±20%) before reconnecting after a failure and backs off
+    up to 120 s, and calls made meanwhile fail at once, so with the default retry budget
+    (about 0.75 s) reads kept failing after the daemon was back. The client now caps the
+    reconnect backoff (100 ms initial, 1 s at most)."""
+    if kind == "sync":
+        with MembraneClient(double_server.addr, api_key=KEY) as client:
+            record = client.ingest_event("rel", "ref-default", tags=["w-default"])
+            double_server.down()
+            with pytest.raises(BackendUnavailableError):  # one attempt: writes are not retried
+                client.ingest_event("rel", "ref-while-down")
+            double_server.up()
+            assert client.retrieve_by_id(record.id).id == record.id
+    else:
+        async with AsyncMembraneClient(double_server.addr, api_key=KEY) as aclient:
+            record = await aclient.ingest_event("rel", "ref-default", tags=["w-default"])
+            await asyncio.to_thread(double_server.down)
+            with pytest.raises(BackendUnavailableError):
+                await aclient.ingest_event("rel", "ref-while-down")
+            await asyncio.to_thread(double_server.up)
+            assert (await aclient.retrieve_by_id(record.id)).id == record.id
