@@ -14,13 +14,26 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from tests.support.membrane_double import MembraneDouble
 from tests.support.membraned import Membraned
 
-__all__ = ["DaemonServer", "DoubleServer", "Restartable"]
+__all__ = ["DEADLINE", "DaemonServer", "DoubleServer", "Restartable", "poll"]
+
+DEADLINE = 30.0
+
+
+def poll(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
+    """Wait for ``condition`` under a deadline (polling, never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
 
 
 class Restartable(Protocol):

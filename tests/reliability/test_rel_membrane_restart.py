@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,7 +25,13 @@ from membrane_integrations.core.errors import (
 )
 from membrane_integrations.core.retry import RetryPolicy
 from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
-from tests.reliability.membrane_servers import DaemonServer, DoubleServer, Restartable
+from tests.reliability.membrane_servers import (
+    DEADLINE,
+    DaemonServer,
+    DoubleServer,
+    Restartable,
+    poll,
+)
 from tests.support.membraned import require_daemon
 
 pytestmark = pytest.mark.live
@@ -34,16 +39,6 @@ pytestmark = pytest.mark.live
 KEY = "rel-membrane-key"
 # Patient enough to outlast a restart and gRPC's reconnect backoff (about 6 s of waits in all).
 PATIENT = RetryPolicy(max_retries=10, initial_backoff=0.05, max_backoff=0.8, jitter=0.25)
-DEADLINE = 30.0
-
-
-def poll(condition: Callable[[], bool], what: str, timeout: float = DEADLINE) -> None:
-    """Wait for ``condition`` under a deadline (polling, never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 @pytest.fixture(params=["double", "daemon"])
