@@ -57,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--delay-rate", type=float, default=0.0, help="fraction delayed")
     faults.add_argument("--delay-ms", type=int, default=0)
     faults.add_argument("--truncate-rate", type=float, default=0.0, help="fraction cut off")
-    faults.add_argument("--fault-phase", choices=["before", "after"], default="before")
+    faults.add_argument("--job-failure-rate", type=float, default=0.0, help="ingest jobs failed")
+    faults.add_argument(
+        "--synthesis-failure-rate", type=float, default=0.0, help="interpreted_error instead"
+    )
+    faults.add_argument(
+        "--fault-phase",
+        choices=["before", "after"],
+        default="before",
+        help="error before the route runs, or after it (the write happened)",
+    )
     faults.add_argument("--fault-seed", type=int)
     quotas = emu.add_argument_group("quotas for every tenant (off by default)")
     quotas.add_argument("--memory-cap", type=int, help="403 TIER_MEMORY_CAP_REACHED beyond it")
@@ -90,6 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
             delay_rate=args.delay_rate,
             delay_ms=args.delay_ms,
             truncate_rate=args.truncate_rate,
+            job_failure_rate=args.job_failure_rate,
+            synthesis_failure_rate=args.synthesis_failure_rate,
             phase=args.fault_phase,
             seed=args.fault_seed,
         ),

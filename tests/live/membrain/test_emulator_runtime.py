@@ -181,12 +181,30 @@ def _stop(proc: subprocess.Popen[str]) -> str:
 
 
 def test_cli_serves_with_given_and_environment_keys() -> None:
-    proc, url = _start_cli("--api-key", "emu-cli-1", env={"MEMBRAIN_EMULATOR_KEYS": "emu-cli-2"})
+    proc, url = _start_cli(
+        "--api-key",
+        "emu-cli-1",
+        "--memory-cap",
+        "0",
+        "--synthesis-failure-rate",
+        "1",
+        env={"MEMBRAIN_EMULATOR_KEYS": "emu-cli-2"},
+    )
     try:
         with httpx.Client(base_url=url) as raw:
             for key in ("emu-cli-1", "emu-cli-2"):
                 assert raw.get("/api/v1/stats", headers={"X-API-Key": key}).status_code == 200
             assert raw.get("/api/v1/stats", headers={"X-API-Key": "nope"}).status_code == 401
+            capped = raw.post(
+                "/api/v1/memories", json={"content": "x"}, headers={"X-API-Key": "emu-cli-1"}
+            )
+            assert capped.status_code == 403
+            failed = raw.post(
+                "/api/v1/memories/search",
+                json={"query": "x", "response_format": "interpreted"},
+                headers={"X-API-Key": "emu-cli-1"},
+            ).json()
+            assert failed["interpreted"] is None and failed["interpreted_error"]
     finally:
         rest = _stop(proc)
     assert "emu-cli-1" not in rest and "2 given" in rest  # given keys are not echoed
