@@ -2,7 +2,10 @@
 
 ``Membraned`` starts the binary on 127.0.0.1 on a free port with a throwaway SQLite database in a
 temporary directory, a ``-config`` YAML with ``rate_limit_per_second: 0`` (plus TLS when asked),
-``MEMBRANE_API_KEY`` set or explicitly unset, and ``MEMBRANE_ENCRYPTION_KEY`` unset. It waits for
+``MEMBRANE_API_KEY`` set or explicitly unset, and ``MEMBRANE_ENCRYPTION_KEY`` unset (also the
+inherited ``MEMBRANE_POSTGRES_DSN`` and embedding/LLM keys; ``extra_env`` sets what a test needs).
+With ``postgres_dsn=`` it passes ``-postgres-dsn`` instead of ``-db`` (the PostgreSQL store; see
+``tests/support/membraned_pg.py`` for the whole pgvector + embeddings stack). It waits for
 the ready line on stderr (``membraned: listening on ...``) and then for a successful GetMetrics,
 both under one deadline; an early exit raises with the daemon's stderr. ``stop()`` sends SIGTERM,
 escalates to SIGKILL after 5 s, and removes the temporary directory.
@@ -38,6 +41,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 STATUS_FILE = ROOT / ".cache" / "membraned.json"
 READY_MARKER = "membraned: listening on "
+# Inherited values of these change the daemon's behaviour (spec 4.1): never passed through.
+_CONTROLLED_ENV = (
+    "MEMBRANE_API_KEY",
+    "MEMBRANE_ENCRYPTION_KEY",
+    "MEMBRANE_POSTGRES_DSN",
+    "MEMBRANE_EMBEDDING_API_KEY",
+    "MEMBRANE_LLM_API_KEY",
+)
 
 
 def daemon_status() -> dict[str, str]:
@@ -156,13 +167,17 @@ class Membraned:
         api_key: str | None = None,
         tls: bool = False,
         ready_timeout: float = 20.0,
-        extra_config: dict[str, str] | None = None,
+        extra_config: dict[str, str | int | float | bool] | None = None,
+        postgres_dsn: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.binary = binary
         self.api_key = api_key
         self.tls = tls
         self.ready_timeout = ready_timeout
         self.extra_config = dict(extra_config or {})
+        self.postgres_dsn = postgres_dsn
+        self.extra_env = dict(extra_env or {})
         self.port = 0
         self.addr = ""
         self.cert: SelfSignedCert | None = None
@@ -190,13 +205,10 @@ class Membraned:
         return path
 
     def _env(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("MEMBRANE_API_KEY", "MEMBRANE_ENCRYPTION_KEY")
-        }
+        env = {k: v for k, v in os.environ.items() if k not in _CONTROLLED_ENV}
         if self.api_key:
             env["MEMBRANE_API_KEY"] = self.api_key
+        env.update(self.extra_env)
         return env
 
     def _pump(self) -> None:
@@ -212,15 +224,12 @@ class Membraned:
         self.port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
         prefix = [self.binary] if isinstance(self.binary, str) else list(self.binary)
-        cmd = [
-            *prefix,
-            "-addr",
-            self.addr,
-            "-db",
-            str(self._tmp / "membrane.db"),
-            "-config",
-            str(config),
-        ]
+        store = (
+            ["-postgres-dsn", self.postgres_dsn]
+            if self.postgres_dsn
+            else ["-db", str(self._tmp / "membrane.db")]
+        )
+        cmd = [*prefix, "-addr", self.addr, *store, "-config", str(config)]
         self._proc = subprocess.Popen(
             cmd,
             cwd=self._tmp,

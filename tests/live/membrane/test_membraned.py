@@ -4,6 +4,9 @@ Gating (tests/support/membraned.py): the daemon binary from ``.cache/membraned.j
 ``MEMBRANED_BIN``; skipped when Go is missing or the module cannot be had; failed under
 ``CI=true`` when installing failed for another reason.
 
+The scenarios run on both stores (the ``daemon`` fixture is parametrised): SQLite, and PostgreSQL
++ pgvector with the emulator's embeddings (tests/support/membraned_pg.py).
+
 With ``MEMBRANE_RECORD=1`` the sync scenario runs record every exchange into
 ``cassettes/membrane/<scenario>.yaml`` (replayed offline by tests/cassette/membrane).
 """
@@ -21,6 +24,13 @@ from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
 from tests.live.membrane.daemon_scenarios import SCENARIOS
 from tests.support.grpc_cassette import CASSETTE_DIR, Cassette, recording_channel
 from tests.support.membraned import Membraned, require_daemon
+from tests.support.membraned_pg import (
+    SQLITE_ORDER_ONLY,
+    STORES,
+    PostgresStack,
+    membraned_on_store,
+)
+from tests.support.pgvector import require_pgserver
 
 pytestmark = [pytest.mark.live, pytest.mark.membraned]
 
@@ -32,9 +42,21 @@ def daemon_bin() -> str:
     return require_daemon()
 
 
-@pytest.fixture
-def daemon(daemon_bin: str) -> Iterator[Membraned]:
-    with Membraned(daemon_bin) as running:
+@pytest.fixture(scope="module")
+def pg_stack() -> Iterator[PostgresStack]:
+    require_pgserver()
+    with PostgresStack() as stack:
+        yield stack
+
+
+@pytest.fixture(params=STORES)
+def daemon(request: pytest.FixtureRequest, daemon_bin: str) -> Iterator[Membraned]:
+    store = request.param
+    scenario = getattr(request.node, "callspec", None)
+    if store == "postgres" and scenario and scenario.params.get("name") in SQLITE_ORDER_ONLY:
+        pytest.skip(SQLITE_ORDER_ONLY[scenario.params["name"]])
+    stack = request.getfixturevalue("pg_stack") if store == "postgres" else None
+    with membraned_on_store(store, daemon_bin, stack) as running:
         yield running
 
 
