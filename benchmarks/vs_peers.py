@@ -1,14 +1,15 @@
 """Our Membrain client against the published ``membrain-langchain`` and a raw pooled httpx client.
 
-Run ``python benchmarks/vs_peers.py`` (add ``--quick`` for a short run). Workload, per client:
-200 sequential searches, 100 concurrent async searches, and 50 adds each with its job polling;
-through ``raw`` (one pooled ``httpx.AsyncClient`` posting the search body: the floor for a Python
-HTTP client), ``ours`` (``AsyncMembrainClient``), ``ours-sync`` (``MembrainClient``) and
-``peer`` (``membrain_langchain.MembrainClient`` 0.1.0, installed into ``.cache/bench-venv``, never
-into our environment). Against two servers: the emulator, and a fixed-reply server whose cost is
-a few tens of microseconds per request (so the figures isolate the clients' own cost). Over plain
-HTTP and TLS on loopback, and TLS across a link with 20 ms of added round trip made in two
-network namespaces (as root; skipped with a message otherwise).
+Run ``python benchmarks/vs_peers.py`` (``--quick`` for a short run; ``--servers fixed`` or
+``--transports plain,tls`` for a subset). Workload, per client: 200 sequential searches, 100
+concurrent async searches, and 50 adds each with its job polling. Clients: ``raw`` (one pooled
+``httpx.AsyncClient`` sending the bodies our client sends, polling a job again as soon as it
+answers: the floor for a Python HTTP client), ``ours`` (``AsyncMembrainClient``), ``ours-sync``
+(``MembrainClient``) and ``peer`` (``membrain_langchain.MembrainClient`` 0.1.0, installed into
+``.cache/bench-venv``, never into our environment). Against two servers: the emulator, and a
+fixed-reply server whose cost is a few tens of microseconds per request (so the figures isolate
+the clients' own cost). Over plain HTTP and TLS on loopback, and TLS across a link with 20 ms of
+added round trip made in two network namespaces (as root; skipped with a message otherwise).
 
 For TLS the script makes a CA and a server certificate; every client trusts certifi's bundle
 plus that CA, as a deployment's trust store would: ours and raw get an ``ssl.SSLContext`` loaded
@@ -300,18 +301,21 @@ def print_scenario(s: Scenario, counts: Counts) -> None:
         )
     )
     print(
-        "   ours/raw:    search {}  concurrent {}  (sync client: search {})".format(
+        "   ours/raw:    search {}  concurrent {}  add {}  (sync client: search {}, add {})".format(
             _ratio(seq_ms(ours, "search_seq"), seq_ms(raw, "search_seq")),
             _ratio(conc_ms(ours), conc_ms(raw)),
+            _ratio(seq_ms(ours, "add"), seq_ms(raw, "add")),
             _ratio(seq_ms(sync, "search_seq"), seq_ms(raw, "search_seq")),
+            _ratio(seq_ms(sync, "add"), seq_ms(raw, "add")),
         )
     )
     if s.server == "emulator":
         print(
-            "   add / server job time: ours {}  sync {}  theirs {}".format(
+            "   add / server job time: ours {}  sync {}  theirs {}  raw create+poll {}".format(
                 _ratio(seq_ms(ours, "add"), job_ms(ours)),
                 _ratio(seq_ms(sync, "add"), job_ms(sync)),
                 _ratio(seq_ms(peer, "add"), job_ms(peer)),
+                _ratio(seq_ms(raw, "add"), job_ms(raw)),
             )
         )
 
@@ -323,8 +327,9 @@ def print_summary(scenarios: list[Scenario]) -> None:
         vs_raw = _ratio(seq_ms(ours, "search_seq"), seq_ms(raw, "search_seq"))
         vs_peer = _ratio(seq_ms(peer, "search_seq"), seq_ms(ours, "search_seq"))
         peer_aim = "10x" if s.server == "emulator" else "20x"
-        line = f"   {s.title:<42} ours/raw {vs_raw} (aim <= 1.10x)  theirs/ours {vs_peer}"
+        line = f"   {s.title:<38} ours/raw {vs_raw} (aim <= 1.10x)  theirs/ours {vs_peer}"
         line += f" (aim >= {peer_aim})"
+        line += f"  add ours/raw {_ratio(seq_ms(ours, 'add'), seq_ms(raw, 'add'))}"
         if s.server == "emulator":
             line += f"  add/job {_ratio(seq_ms(ours, 'add'), job_ms(ours))} (aim <= 1.5x)"
         print(line)
@@ -335,11 +340,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50 searches, 50 concurrent, 10 adds")
     parser.add_argument("--no-link", action="store_true", help="skip the 20 ms RTT link runs")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="the peer's environment")
+    parser.add_argument("--servers", default="fixed,emulator", help="comma-separated subset")
+    parser.add_argument(
+        "--transports", default="plain,tls,link", help="comma-separated subset of plain,tls,link"
+    )
     args = parser.parse_args()
+    servers = [s for s in ("fixed", "emulator") if s in args.servers.split(",")]
+    transports = args.transports.split(",")
     counts = Counts(50, 50, 10, blocks=2) if args.quick else Counts(200, 100, 50)
 
     print(
-        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
     )
     print(
         f"workload per client: {counts.searches} sequential searches, {counts.concurrent} "
@@ -350,12 +362,13 @@ def main() -> None:
     scenarios: list[Scenario] = []
     with tempfile.TemporaryDirectory(prefix="mi-bench-") as tmp:
         tls = make_tls_files(Path(tmp), ["127.0.0.1", "localhost", DelayLink.server_ip])
-        for server in ("fixed", "emulator"):
-            for use_tls in (False, True):
+        for server in servers:
+            for use_tls in [t == "tls" for t in ("plain", "tls") if t in transports]:
                 scenario = Scenario(server, use_tls, None)
                 run_scenario(scenario, counts, peer_python, tls if use_tls else None)
                 scenarios.append(scenario)
-        reason = "--no-link given" if args.no_link else unavailable_reason()
+        no_link = args.no_link or "link" not in transports
+        reason = "not asked for" if no_link else unavailable_reason()
         if reason is not None:
             print(f"\n== 20 ms RTT link: skipped ({reason})")
         else:
@@ -364,7 +377,7 @@ def main() -> None:
                 how += " (this kernel has no tc netem)"
             with DelayLink(delay_ms=10) as link:
                 print(f"\n== 20 ms RTT link: namespaces {link.server_ns}/{link.client_ns}, {how}")
-                for server in ("fixed", "emulator"):
+                for server in servers:
                     scenario = Scenario(server, True, link)
                     run_scenario(scenario, counts, peer_python, tls)
                     scenarios.append(scenario)
