@@ -236,6 +236,12 @@ def create_app(
 
     @app.post("/v1/embeddings", tags=["openai-compatible"])
     def embeddings(body: EmbeddingsBody, request: Request) -> Any:
+        """OpenAI-compatible embeddings from the emulator's embedder.
+
+        The default embedder's native size is 384 dimensions; ``dimensions`` truncates and
+        re-normalises, and a value above the native size is a 400. Authenticate with
+        ``Authorization: Bearer <emulator key>``.
+        """
         key = _credential(request)
         if key is None or key not in keys:
             return _openai_error(401, "invalid_api_key", "missing or unknown API key")
@@ -272,6 +278,7 @@ def create_app(
 
     @app.post("/_emulator/faults", tags=["emulator"])
     def set_faults(config: FaultConfig, t: Tenant) -> dict[str, Any]:
+        """Replace the fault-injection config (any tenant key; faults apply to every tenant)."""
         faults.configure(config)
         return faults.snapshot()
 
@@ -286,6 +293,7 @@ def create_app(
 
     @app.post("/_emulator/quotas", tags=["emulator"])
     def set_quotas(config: QuotaConfig, t: Tenant) -> dict[str, Any]:
+        """Set the calling tenant's quotas (memory cap, weekly creates)."""
         engine.set_quota(t, config)
         return config.model_dump()
 
