@@ -96,8 +96,10 @@ class DaemonServer(Membraned):
         assert self._tmp is not None, "start() the daemon before restarting it"
         prefix = [self.binary] if isinstance(self.binary, str) else list(self.binary)
         tmp = Path(self._tmp)
-        cmd = [*prefix, "-addr", self.addr, "-db", str(tmp / "membrane.db")]
-        cmd += ["-config", str(tmp / "membraned.yaml")]
+        # the same store as start(): the SQLite file in the kept directory, or the same DSN
+        dsn = getattr(self, "postgres_dsn", None)
+        store = ["-postgres-dsn", dsn] if dsn else ["-db", str(tmp / "membrane.db")]
+        cmd = [*prefix, "-addr", self.addr, *store, "-config", str(tmp / "membraned.yaml")]
         self._ready = threading.Event()
         self._proc = subprocess.Popen(
             cmd,

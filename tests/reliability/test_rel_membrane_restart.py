@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,7 @@ from tests.reliability.membrane_servers import (
     Restartable,
     poll,
 )
+from tests.support import membrane_double
 from tests.support.membraned import require_daemon
 
 pytestmark = pytest.mark.live
@@ -229,3 +232,23 @@ async def test_a_read_just_after_a_restart_succeeds_with_default_settings(
                 await aclient.ingest_event("rel", "ref-while-down")
             await asyncio.to_thread(double_server.up)
             assert (await aclient.retrieve_by_id(record.id)).id == record.id
+
+
+def test_the_daemon_restart_machinery_with_a_stand_in_process() -> None:
+    """``DaemonServer``'s SIGTERM and restart, exercised here with the TEST DOUBLE run as a
+    stand-in *process* (it keeps no records across the restart, so only the mechanics and the
+    client's recovery are checked; the scenarios above need the real daemon for that)."""
+    stand_in = [sys.executable, str(Path(membrane_double.__file__))]
+    server = DaemonServer(stand_in, api_key=KEY).start()
+    try:
+        with MembraneClient(server.addr, api_key=KEY, retry_policy=PATIENT, timeout=5) as client:
+            client.ingest_event("rel", "ref-process")
+            addr = server.addr
+            server.down()
+            with pytest.raises(BackendUnavailableError):
+                client.ingest_event("rel", "ref-process-down")
+            server.up()
+            assert server.addr == addr
+            assert client.get_metrics()["total_records"] == 0  # a new stand-in process
+    finally:
+        server.close()
