@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -111,10 +112,22 @@ class Context:
     clock: Callable[[], float] = field(default=time.monotonic)
 
 
+def _cut_off(response: httpx.Response) -> bool:
+    """True when the body starts as JSON but does not parse: it was truncated or garbled."""
+    body = response.content.lstrip()
+    if not body.startswith((b"{", b"[")):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return True
+    return False
+
+
 def _retryable(request: ops.Request, outcome: Outcome, error: MembraneIntegrationsError) -> bool:
     if isinstance(outcome, httpx.RequestError):
         return request.idempotent or isinstance(outcome, _NEVER_SENT)
-    return request.idempotent and isinstance(error, _TRANSIENT)
+    return request.idempotent and isinstance(error, (*_TRANSIENT, MalformedResponseError))
 
 
 def call(operation: ops.Operation[T], ctx: Context) -> Flow[T]:
@@ -126,13 +139,22 @@ def call(operation: ops.Operation[T], ctx: Context) -> Flow[T]:
         if outcome is None:  # pragma: no cover - a driver bug, not a server condition
             raise RuntimeError("a Send step must be answered with a response or an error")
         retry_after: float | None = None
+        cause: BaseException | None = None
         if isinstance(outcome, httpx.Response):
             if outcome.is_success:
-                return operation.parse(outcome)
-            error = error_from_response(outcome, *ctx.secrets)
-            if outcome.status_code in (429, 503):
-                retry_after = retry_after_of(outcome)
-            cause: BaseException | None = None
+                try:
+                    return operation.parse(outcome)
+                except MalformedResponseError as garbled:
+                    # A 2xx whose JSON was cut off on the way: a read may be asked again; a
+                    # create may not (its job may exist). A complete reply of the wrong shape
+                    # would only fail again, so it is raised at once.
+                    if not (request.idempotent and _cut_off(outcome)):
+                        raise
+                    error: MembraneIntegrationsError = garbled
+            else:
+                error = error_from_response(outcome, *ctx.secrets)
+                if outcome.status_code in (429, 503):
+                    retry_after = retry_after_of(outcome)
         else:
             error = error_from_transport(outcome, _request_of(outcome), *ctx.secrets)
             cause = outcome

@@ -48,7 +48,7 @@ def kind(request: pytest.FixtureRequest) -> str:
         (lambda: httpx.ReadTimeout("no answer"), 3, BackendTimeoutError),
         (
             lambda: httpx.Response(200, content=b'{"job_id": "job-7", "stat'),
-            1,
+            3,
             MalformedResponseError,
         ),
     ],

@@ -212,12 +212,32 @@ async def test_non_json_success_is_malformed(make: Any) -> None:
         await h.call("stats")
 
 
-async def test_truncated_json_is_malformed_and_not_retried(make: Any) -> None:
+async def test_truncated_json_on_a_read_is_retried_then_raised(make: Any) -> None:
     import httpx
 
-    h = make([httpx.Response(200, content=b'{"total_memories": 3, "top_sc')])
+    cut = httpx.Response(200, content=b'{"total_memories": 3, "top_sc')
+    h = make([cut, cut, cut])
     with pytest.raises(MalformedResponseError):
         await h.call("stats")
+    assert len(h.requests) == 3  # the first try and max_retries=2 retries
+
+
+async def test_truncated_json_on_a_read_recovers_on_retry(make: Any) -> None:
+    import httpx
+
+    good = {"total_memories": 3, "total_links": 0, "avg_links_per_memory": 0.0, "top_scope": []}
+    h = make([httpx.Response(200, content=b'{"total_memories": 3, "top_sc'), json_reply(200, good)])
+    stats = await h.call("stats")
+    assert stats.total_memories == 3
+    assert len(h.requests) == 2
+
+
+async def test_truncated_202_of_a_create_is_not_sent_again(make: Any) -> None:
+    import httpx
+
+    h = make([httpx.Response(202, content=b'{"job_id": "j')])
+    with pytest.raises(MalformedResponseError):
+        await h.call("add", "fact")
     assert len(h.requests) == 1
 
 
