@@ -24,8 +24,8 @@ test: $(STAMP) membraned
 	$(PY) -m ruff check $(PKG) tests benchmarks
 	$(PY) -m ruff format --check $(PKG) tests benchmarks
 	$(PY) -m mypy --strict $(PKG)
-	$(PY) -m pytest -ra tests
 	$(PY) -m pytest -q -p no:randomly --doctest-modules membrane_integrations
+	$(PY) -m pytest -ra tests
 
 # Installs the real Membrane daemon (v0.2.0) with Go when Go is present; cached in .cache/bin.
 # The outcome (path or the exact error) is written to .cache/membraned.status for the tests.
