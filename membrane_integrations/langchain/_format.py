@@ -63,6 +63,16 @@ DEFAULT_BUDGET = 4000
 _ITEM_CHARS = 600
 
 
+def shown_scope(scope: list[str]) -> list[str]:
+    """The scope tokens worth showing a model: the tenancy guard tokens (``^container...$``,
+    stored only to confine ingest merging) are left out; the artifact keeps them all.
+
+    >>> shown_scope(["container.bob", "^container\\\\.bob$", "type.pref"])
+    ['container.bob', 'type.pref']
+    """
+    return [token for token in scope if not token.startswith("^")]
+
+
 def clip(text: str, limit: int = _ITEM_CHARS) -> str:
     """One line of at most ``limit`` characters (newlines folded, an ellipsis when cut).
 
@@ -101,8 +111,8 @@ def _plural(n: int, word: str) -> str:
 
 def _node_lines(index: int, node: MemoryNode, related: bool) -> list[str]:
     lines = [f"{index}. [memory {node.id}] score {node.semantic_score:.2f}: {clip(node.content)}"]
-    if node.scope:
-        lines.append(f"   scope: {clip(', '.join(node.scope), 200)}")
+    if shown_scope(node.scope):
+        lines.append(f"   scope: {clip(', '.join(shown_scope(node.scope)), 200)}")
     if related:
         for rel in node.related_memories:
             why = f" ({clip(rel.description, 160)})" if rel.description else ""
@@ -149,8 +159,8 @@ def render_search(
 
 def _memory_lines(memory: Memory) -> list[str]:
     lines = [f"[memory {memory.id}] {clip(memory.content, 2000)}"]
-    if memory.scope:
-        lines.append(f"   scope: {', '.join(memory.scope)}")
+    if shown_scope(memory.scope):
+        lines.append(f"   scope: {', '.join(shown_scope(memory.scope))}")
     if memory.category:
         lines.append(f"   category: {memory.category}")
     stamp = memory.updated_at or memory.created_at or memory.timestamp
@@ -199,7 +209,7 @@ def render_ingest_pending(accepted: IngestAccepted) -> str:
 
 def render_update(memory: Memory) -> str:
     """Confirmation of an update with the stored result."""
-    scope = ", ".join(memory.scope)
+    scope = ", ".join(shown_scope(memory.scope))
     return f"Updated memory {memory.id}: {clip(memory.content, 600)} (scope: {scope})"
 
 
@@ -232,7 +242,11 @@ def render_stats(stats: Stats) -> str:
         f"(average {stats.avg_links_per_memory:.2f} links per memory)."
     ]
     if stats.top_scope:
-        top = ", ".join(f"{entry.token} ({entry.count})" for entry in stats.top_scope[:20])
+        top = ", ".join(
+            f"{entry.token} ({entry.count})"
+            for entry in stats.top_scope[:20]
+            if not entry.token.startswith("^")
+        )
         lines.append(f"Top scope tokens: {top}")
     return "\n".join(lines)
 
