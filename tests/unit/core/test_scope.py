@@ -54,7 +54,8 @@ ADVERSARIAL_IDS = [
     "用户",
     "bób",
     "BÓB",
-    "ſ",
+    "\u017f",  # LATIN SMALL LETTER LONG S: matches "s" case-insensitively
+    "\u212a",  # KELVIN SIGN: matches "k" case-insensitively
     "s",
     "K",
     "k",
