@@ -51,7 +51,7 @@ _SECRET_PATTERNS = (
 def redact(text: str, *secrets: str | None) -> str:
     """Remove known secrets and anything shaped like a credential from ``text``.
 
-    >>> redact("key mb_live_abc123 rejected")
+    >>> redact("key mb_live_dummy0000 rejected")
     'key [redacted] rejected'
     >>> redact("token s3cr3t-value was bad", "s3cr3t-value")
     'token [redacted] was bad'
