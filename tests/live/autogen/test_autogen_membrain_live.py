@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -178,13 +177,11 @@ async def test_cancelling_the_token_cancels_the_delayed_request(emulator: Any) -
     memory = MembrainMemory(MembrainMemoryConfig(container="live-frank"), client=client)
     token = CancellationToken()
     try:
-        started = time.perf_counter()
         task = asyncio.create_task(memory.query("slow", cancellation_token=token))
         await asyncio.wait_for(sent.wait(), timeout=5)
         token.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=5)
-        assert time.perf_counter() - started < 5, "the cancel must not wait for the server"
         assert answered == []
     finally:
         emulator.set_faults()

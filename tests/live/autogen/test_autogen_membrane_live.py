@@ -217,7 +217,6 @@ async def test_cancelling_the_token_cancels_the_call(double: MembraneDouble) -> 
     async with AsyncMembraneClient(double.addr, api_key=API_KEY) as client:
         memory = MembraneMemory(MembraneMemoryConfig(container="frank"), client=client)
         token = CancellationToken()
-        started = time.perf_counter()
         task = asyncio.create_task(memory.query("slow", cancellation_token=token))
         deadline = time.monotonic() + 5
         while not double.calls_of("Retrieve"):
@@ -226,5 +225,4 @@ async def test_cancelling_the_token_cancels_the_call(double: MembraneDouble) -> 
         token.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=5)
-        assert time.perf_counter() - started < 5
         release.set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 
@@ -169,11 +168,11 @@ async def test_delayed_replies_time_out_and_are_retried(
     rel: Either, faulty: MembrainEmulator
 ) -> None:
     faulty.set_faults(delay_rate=1.0, delay_ms=300, max_faults=1)
-    started = time.monotonic()
     stats = await rel.stats(timeout=0.1)
     assert stats.total_memories >= 0
     assert faulty.faults.injected["delay"] == 1
-    assert time.monotonic() - started < 0.3  # the retry did not wait for the slow reply
+    # it succeeded with a 0.1 s timeout although one reply was delayed 0.3 s: the slow
+    # attempt timed out and the retry got the answer
     faulty.set_faults(delay_rate=1.0, delay_ms=300)
     with pytest.raises(BackendTimeoutError):
         await rel.stats(timeout=0.05)
