@@ -70,7 +70,14 @@ def ensure_venv(source: Path) -> Path:
             return _python_of(env_dir)
         shutil.rmtree(env_dir, ignore_errors=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-        pip = [str(_python_of(env_dir)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        pip = [
+            str(_python_of(env_dir)),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+        ]
         subprocess.run([*pip, str(source), *OUR_RUNTIME_DEPS], check=True)
         done.write_text(str(source) + "\n")
     return _python_of(env_dir)
