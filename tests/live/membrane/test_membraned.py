@@ -20,7 +20,11 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from membrane_integrations.core.errors import AuthenticationError, BackendUnavailableError
+from membrane_integrations.core.errors import (
+    AuthenticationError,
+    BackendUnavailableError,
+    InvalidRequestError,
+)
 from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
 from tests.live.membrane.daemon_scenarios import SCENARIOS
 from tests.support.grpc_cassette import (
@@ -161,3 +165,33 @@ def test_daemon_stops_cleanly(daemon_bin: str) -> None:
     running.stop()
     assert not tmp.exists()
     assert "membraned: listening on" in running.stderr
+
+
+REFERENCE_TO_DICT_KEYS = ("id", "type", "sensitivity", "confidence", "salience", "scope", "payload")
+
+
+def test_reference_revision_idioms_do_what_was_meant(daemon_bin: str) -> None:
+    """The reference client's revision idioms fail on v0.2.0; ours complete them (_revisions)."""
+    with Membraned(daemon_bin) as running, MembraneClient(running.addr, timeout=10) as client:
+        src = client.ingest_observation("deploy", "target", "prod")
+        forked = client.fork(src.id, {**src.to_dict(), "scope": "dev"}, "agent-1", "dev env")
+        assert forked.id != src.id and forked.scope == "dev"
+        assert ("derived_from", src.id) in [(r.kind, r.target_id) for r in forked.relations]
+
+        # What the reference's to_dict() sends: no lifecycle (the store's CHECK would fail).
+        doc = {k: v for k, v in src.to_dict().items() if k in REFERENCE_TO_DICT_KEYS}
+        doc["payload"] = {**doc["payload"], "object": "staging"}
+        new = client.supersede(src.id, doc, "agent-1", "moved")
+        assert new.id not in (src.id, forked.id) and new.payload.object == "staging"
+        assert new.lifecycle.decay.half_life_seconds == 2592000  # ingestion's semantic default
+        assert new.lifecycle.deletion_policy == "auto_prune"
+        assert client.retrieve_by_id(src.id).salience == 0  # superseded
+
+        a = client.ingest_observation("user", "likes", "tea")
+        merged_doc = {"type": "semantic", "payload": {**a.to_dict()["payload"], "object": "chai"}}
+        merged = client.merge([a.id], merged_doc, "agent-1", "same")
+        assert merged.sensitivity.value == "low" and merged.payload.object == "chai"
+
+        # Not guessable: the daemon's error names the field to fix.
+        with pytest.raises(InvalidRequestError, match="type"):
+            client.fork(forked.id, {"payload": doc["payload"]}, "agent-1", "no type")
