@@ -37,7 +37,8 @@ record-cassettes: $(STAMP)
 
 # Re-records cassettes/membrane/*.yaml from a live membraned (needs Go and the v0.2.0 module).
 record-membrane-cassettes: $(STAMP) membraned
-	MEMBRANE_RECORD=1 $(PY) -m pytest tests/live/membrane/test_membraned.py -m membraned -k sync_client -p no:randomly
+	rm -f cassettes/membrane/*.yaml
+	MEMBRANE_RECORD=1 $(PY) -m pytest tests/live/membrane/test_membraned.py -m membraned -k "scenario and sqlite" -p no:randomly
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

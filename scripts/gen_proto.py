@@ -9,12 +9,18 @@ The stubs are generated with grpcio-tools (pinned in the ``dev`` extra) with the
 the repository root, so the generated ``membrane_pb2_grpc.py`` imports its messages through the
 package (``from membrane_integrations.membrane.proto import membrane_pb2``) instead of a bare
 top-level ``import membrane_pb2``.
+
+One edit follows generation (:func:`private_pool`): the file descriptor is built into a private
+``DescriptorPool`` instead of protobuf's default pool. The reference client (``import membrane``)
+registers the same ``membrane.v1`` symbols in the default pool; two registrations of one symbol
+raise ``TypeError: Couldn't build proto file into descriptor pool: duplicate symbol``. Messages and
+wire format are unchanged: the method paths (``/membrane.v1.MembraneService/...``) are strings in
+``membrane_pb2_grpc.py`` and field numbers do not depend on the pool.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +29,19 @@ ROOT = Path(__file__).resolve().parents[1]
 PROTO_REL = Path("membrane_integrations/membrane/proto/membrane.proto")
 PROTO_DIR = ROOT / PROTO_REL.parent
 GENERATED = ("membrane_pb2.py", "membrane_pb2.pyi", "membrane_pb2_grpc.py")
+_DEFAULT_POOL = "DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile("
+_PRIVATE_POOL = (
+    "# Private pool (scripts/gen_proto.py): the reference client owns membrane.v1 in the default.\n"
+    "POOL = _descriptor_pool.DescriptorPool()\n"
+    "DESCRIPTOR = POOL.AddSerializedFile("
+)
+
+
+def private_pool(source: str) -> str:
+    """Rewrite generated ``membrane_pb2.py`` source to register into a private descriptor pool."""
+    if source.count(_DEFAULT_POOL) != 1:
+        raise RuntimeError("unexpected protoc output: no single default-pool registration")
+    return source.replace(_DEFAULT_POOL, _PRIVATE_POOL)
 
 
 def generate(out_dir: Path) -> list[Path]:
@@ -47,7 +66,8 @@ def generate(out_dir: Path) -> list[Path]:
         written = []
         for name in GENERATED:
             target = out_dir / name
-            shutil.copyfile(Path(tmp) / PROTO_REL.parent / name, target)
+            text = (Path(tmp) / PROTO_REL.parent / name).read_text()
+            target.write_text(private_pool(text) if name == "membrane_pb2.py" else text)
             written.append(target)
     return written
 

@@ -24,9 +24,9 @@ from membrane_integrations.membrane._records import (
     encode_json,
     metrics_from_bytes,
     record_from_bytes,
-    record_to_json,
     retrieve_result,
 )
+from membrane_integrations.membrane._revisions import revision_record_json
 from membrane_integrations.membrane.proto import membrane_pb2 as pb
 from membrane_integrations.membrane.types import (
     MemoryRecord,
@@ -297,7 +297,10 @@ def supersede(
 ) -> Call[MemoryRecord]:
     """Supersede: replace a record with a new version."""
     request = pb.SupersedeRequest(
-        old_id=old_id, new_record=record_to_json(new_record), actor=actor, rationale=rationale
+        old_id=old_id,
+        new_record=revision_record_json(new_record, [old_id]),
+        actor=actor,
+        rationale=rationale,
     )
     return Call("Supersede", request, _record)
 
@@ -308,7 +311,7 @@ def fork(
     """Fork: a conditional variant of a record; the source stays active."""
     request = pb.ForkRequest(
         source_id=source_id,
-        forked_record=record_to_json(forked_record),
+        forked_record=revision_record_json(forked_record, [source_id]),
         actor=actor,
         rationale=rationale,
     )
@@ -331,7 +334,7 @@ def merge(
     """Merge: consolidate several records into a new one."""
     request = pb.MergeRequest(
         ids=list(record_ids),
-        merged_record=record_to_json(merged_record),
+        merged_record=revision_record_json(merged_record, list(record_ids)),
         actor=actor,
         rationale=rationale,
     )

@@ -395,7 +395,12 @@ class MembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Replace a record with a new version."""
+        """Replace a record with a new version.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
 
     def fork(
@@ -407,7 +412,12 @@ class MembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Create a conditional variant of a record."""
+        """Create a conditional variant of a record.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
 
     def retract(
@@ -425,7 +435,12 @@ class MembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Combine several records into one consolidated record."""
+        """Combine several records into one consolidated record.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
 
     def contest(
@@ -751,7 +766,12 @@ class AsyncMembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Replace a record with a new version."""
+        """Replace a record with a new version.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return await self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
 
     async def fork(
@@ -763,7 +783,12 @@ class AsyncMembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Create a conditional variant of a record."""
+        """Create a conditional variant of a record.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return await self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
 
     async def retract(
@@ -781,7 +806,12 @@ class AsyncMembraneClient(_Base):
         *,
         timeout: float | None = None,
     ) -> MemoryRecord:
-        """Combine several records into one consolidated record."""
+        """Combine several records into one consolidated record.
+
+        The record is completed as the caller meant (``_revisions``): an ``id`` equal to a
+        source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
+        or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
+        """
         return await self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
 
     async def contest(

@@ -2,7 +2,8 @@
 
 Recording: :func:`recording_channel` / :func:`recording_aio_channel` wrap a real channel with a
 client interceptor that appends each exchange to a :class:`Cassette`: the method, the request
-(protobuf ``json_format`` with field names as in the .proto; ``bytes`` fields are base64), and
+(protobuf ``json_format`` with field names as in the .proto; a ``bytes`` field that holds JSON is
+stored as ``{json: <value>}`` so a cassette reads as the daemon's documents), and
 either the response or the status (code name and redacted details). Metadata is never recorded,
 so API keys cannot reach a cassette. ``Cassette.save()`` writes the YAML.
 
@@ -11,13 +12,18 @@ from a cassette with no server and no socket: a call is matched on method + requ
 first not-yet-used exchange that matches (so repeated identical calls replay in order). A miss
 raises :class:`CassetteMiss`. Pass the channel to a client: ``MembraneClient(channel=...)``.
 
-Re-record from a live daemon (the ``record-membrane-cassettes`` Make target)::
+Committed cassettes are ``cassettes/membrane/<scenario>.<sync|async>.yaml``: each scenario of
+tests/live/membrane/daemon_scenarios.py recorded from the real membraned (SQLite store, API key
+:data:`RECORDING_API_KEY`) through our sync client and through our async client. Re-record from a
+live daemon (the ``record-membrane-cassettes`` Make target)::
 
-    MEMBRANE_RECORD=1 .venv/bin/python -m pytest tests/live/membrane/test_membraned.py -m membraned
+    MEMBRANE_RECORD=1 .venv/bin/python -m pytest tests/live/membrane/test_membraned.py \
+        -m membraned -k "scenario and sqlite"
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +43,15 @@ from membrane_integrations.membrane.proto import membrane_pb2
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTE_DIR = ROOT / "cassettes" / "membrane"
 _SERVICE = membrane_pb2.DESCRIPTOR.services_by_name["MembraneService"]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: JSON-holding bytes fields stored as {json: value}
+RECORDERS = ("sync", "async")
+# The daemon that records cassettes requires this key; tests scan every cassette for it.
+RECORDING_API_KEY = "cassette-recording-key-5d1e"
+
+
+def cassette_path(scenario: str, recorder: str) -> Path:
+    """Where the cassette of ``scenario`` recorded through the ``recorder`` client lives."""
+    return CASSETTE_DIR / f"{scenario}.{recorder}.yaml"
 
 
 class CassetteMiss(AssertionError):
@@ -48,11 +62,46 @@ def _method_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return {"json": json.loads(raw.decode("utf-8"))}
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 def _to_dict(message: Message) -> dict[str, Any]:
+    """``json_format`` dict of ``message``; a ``bytes`` field holding JSON is kept as
+    ``{"json": value}`` (readable, and scanned for secrets as text), other bytes stay base64."""
     result: dict[str, Any] = json_format.MessageToDict(
         message, preserving_proto_field_name=True, always_print_fields_with_no_presence=False
     )
+    for fd in message.DESCRIPTOR.fields:
+        if fd.type != fd.TYPE_BYTES or fd.name not in result:
+            continue
+        value = getattr(message, fd.name)
+        if isinstance(value, bytes):
+            decoded = _json_or_none(value)
+            if decoded is not None:
+                result[fd.name] = decoded
+        else:
+            items = [_json_or_none(v) for v in value]
+            if all(item is not None for item in items):
+                result[fd.name] = items
     return result
+
+
+def _encode_json_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    """Undo :func:`_to_dict`'s ``{"json": value}`` so ``json_format.ParseDict`` accepts it."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"json"}:
+            raw = json.dumps(value["json"], separators=(",", ":"), ensure_ascii=False)
+            return base64.b64encode(raw.encode("utf-8")).decode("ascii")
+        if isinstance(value, list):
+            return [encode(v) for v in value]
+        return value
+
+    return {key: encode(value) for key, value in doc.items()}
 
 
 def _canonical(doc: dict[str, Any]) -> str:
@@ -73,18 +122,24 @@ class Cassette:
     path: Path
     interactions: list[dict[str, Any]] = field(default_factory=list)
     secrets: tuple[str, ...] = ()
+    recorded_from: str = ""
     _used: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, path: Path) -> Cassette:
         doc = yaml.safe_load(path.read_text()) or {}
-        return cls(path=path, interactions=list(doc.get("interactions", [])))
+        return cls(
+            path=path,
+            interactions=list(doc.get("interactions", [])),
+            recorded_from=str(doc.get("recorded_from", "")),
+        )
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         doc = {
             "version": FORMAT_VERSION,
             "service": "membrane.v1.MembraneService",
+            **({"recorded_from": self.recorded_from} if self.recorded_from else {}),
             "interactions": self.interactions,
         }
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
@@ -120,7 +175,7 @@ class Cassette:
                     grpc.StatusCode[entry["status"]["code"]], entry["status"].get("details", "")
                 )
             reply = response_class(method)()
-            json_format.ParseDict(entry.get("response") or {}, reply)
+            json_format.ParseDict(_encode_json_fields(entry.get("response") or {}), reply)
             return reply
         raise CassetteMiss(
             f"{self.path.name}: no unused recorded {method} exchange matches request {key}"

@@ -7,8 +7,9 @@ Gating (tests/support/membraned.py): the daemon binary from ``.cache/membraned.j
 The scenarios run on both stores (the ``daemon`` fixture is parametrised): SQLite, and PostgreSQL
 + pgvector with the emulator's embeddings (tests/support/membraned_pg.py).
 
-With ``MEMBRANE_RECORD=1`` the sync scenario runs record every exchange into
-``cassettes/membrane/<scenario>.yaml`` (replayed offline by tests/cassette/membrane).
+With ``MEMBRANE_RECORD=1`` the SQLite scenario runs of both clients record every exchange into
+``cassettes/membrane/<scenario>.<sync|async>.yaml`` from a daemon that requires an API key
+(replayed offline by tests/cassette/membrane; ``make record-membrane-cassettes``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from collections.abc import Iterator
 import grpc
 import pytest
 
-from membrane_integrations.core.errors import AuthenticationError, BackendUnavailableError
+from membrane_integrations.core.errors import (
+    AuthenticationError,
+    BackendUnavailableError,
+    InvalidRequestError,
+)
 from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
 from tests.live.membrane.daemon_scenarios import SCENARIOS
-from tests.support.grpc_cassette import CASSETTE_DIR, Cassette, recording_channel
+from tests.support.grpc_cassette import (
+    RECORDING_API_KEY,
+    Cassette,
+    cassette_path,
+    recording_aio_channel,
+    recording_channel,
+)
 from tests.support.membraned import Membraned, require_daemon
 from tests.support.membraned_pg import (
     SQLITE_ORDER_ONLY,
@@ -35,6 +46,7 @@ from tests.support.pgvector import require_pgserver
 pytestmark = [pytest.mark.live, pytest.mark.membraned]
 
 API_KEY = "live-test-secret-9f3a"
+RECORDED_FROM = "membraned v0.2.0 (SQLite store), real daemon"
 
 
 @pytest.fixture
@@ -60,26 +72,52 @@ def daemon(request: pytest.FixtureRequest, daemon_bin: str) -> Iterator[Membrane
         yield running
 
 
+def _recording(request: pytest.FixtureRequest) -> bool:
+    """Record this run? Only with MEMBRANE_RECORD=1, and only on SQLite (one cassette each)."""
+    store = request.node.callspec.params.get("daemon")
+    return os.environ.get("MEMBRANE_RECORD") == "1" and store == "sqlite"
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-async def test_scenario_with_sync_client(daemon: Membraned, name: str) -> None:
-    recording = os.environ.get("MEMBRANE_RECORD") == "1"
-    if recording:
-        cassette = Cassette(CASSETTE_DIR / f"{name}.yaml", secrets=(API_KEY,))
-        channel = recording_channel(grpc.insecure_channel(daemon.addr), cassette)
-        client = MembraneClient(daemon.addr, channel=channel, timeout=10)
-    else:
-        client = MembraneClient(daemon.addr, timeout=10)
-    with client:
-        await SCENARIOS[name](client)
-    if recording:
-        cassette.save()
+async def test_scenario_with_sync_client(
+    request: pytest.FixtureRequest, daemon: Membraned, daemon_bin: str, name: str
+) -> None:
+    if not _recording(request):
+        with MembraneClient(daemon.addr, timeout=10) as client:
+            await SCENARIOS[name](client)
+        return
+    cassette = Cassette(cassette_path(name, "sync"), secrets=(RECORDING_API_KEY,))
+    cassette.recorded_from = RECORDED_FROM
+    with Membraned(daemon_bin, api_key=RECORDING_API_KEY) as secured:
+        channel = recording_channel(grpc.insecure_channel(secured.addr), cassette)
+        client = MembraneClient(
+            secured.addr, api_key=RECORDING_API_KEY, channel=channel, timeout=10
+        )
+        with client:
+            await SCENARIOS[name](client)
         channel.close()
+    cassette.save()
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-async def test_scenario_with_async_client(daemon: Membraned, name: str) -> None:
-    async with AsyncMembraneClient(daemon.addr, timeout=10) as client:
-        await SCENARIOS[name](client)
+async def test_scenario_with_async_client(
+    request: pytest.FixtureRequest, daemon: Membraned, daemon_bin: str, name: str
+) -> None:
+    if not _recording(request):
+        async with AsyncMembraneClient(daemon.addr, timeout=10) as client:
+            await SCENARIOS[name](client)
+        return
+    cassette = Cassette(cassette_path(name, "async"), secrets=(RECORDING_API_KEY,))
+    cassette.recorded_from = RECORDED_FROM
+    with Membraned(daemon_bin, api_key=RECORDING_API_KEY) as secured:
+        channel = recording_aio_channel(secured.addr, cassette)
+        aclient = AsyncMembraneClient(
+            secured.addr, api_key=RECORDING_API_KEY, channel=channel, timeout=10
+        )
+        async with aclient:
+            await SCENARIOS[name](aclient)
+        await channel.close()
+    cassette.save()
 
 
 def test_api_key_auth(daemon_bin: str) -> None:
@@ -127,3 +165,33 @@ def test_daemon_stops_cleanly(daemon_bin: str) -> None:
     running.stop()
     assert not tmp.exists()
     assert "membraned: listening on" in running.stderr
+
+
+REFERENCE_TO_DICT_KEYS = ("id", "type", "sensitivity", "confidence", "salience", "scope", "payload")
+
+
+def test_reference_revision_idioms_do_what_was_meant(daemon_bin: str) -> None:
+    """The reference client's revision idioms fail on v0.2.0; ours complete them (_revisions)."""
+    with Membraned(daemon_bin) as running, MembraneClient(running.addr, timeout=10) as client:
+        src = client.ingest_observation("deploy", "target", "prod")
+        forked = client.fork(src.id, {**src.to_dict(), "scope": "dev"}, "agent-1", "dev env")
+        assert forked.id != src.id and forked.scope == "dev"
+        assert ("derived_from", src.id) in [(r.kind, r.target_id) for r in forked.relations]
+
+        # What the reference's to_dict() sends: no lifecycle (the store's CHECK would fail).
+        doc = {k: v for k, v in src.to_dict().items() if k in REFERENCE_TO_DICT_KEYS}
+        doc["payload"] = {**doc["payload"], "object": "staging"}
+        new = client.supersede(src.id, doc, "agent-1", "moved")
+        assert new.id not in (src.id, forked.id) and new.payload.object == "staging"
+        assert new.lifecycle.decay.half_life_seconds == 2592000  # ingestion's semantic default
+        assert new.lifecycle.deletion_policy == "auto_prune"
+        assert client.retrieve_by_id(src.id).salience == 0  # superseded
+
+        a = client.ingest_observation("user", "likes", "tea")
+        merged_doc = {"type": "semantic", "payload": {**a.to_dict()["payload"], "object": "chai"}}
+        merged = client.merge([a.id], merged_doc, "agent-1", "same")
+        assert merged.sensitivity.value == "low" and merged.payload.object == "chai"
+
+        # Not guessable: the daemon's error names the field to fix.
+        with pytest.raises(InvalidRequestError, match="type"):
+            client.fork(forked.id, {"payload": doc["payload"]}, "agent-1", "no type")

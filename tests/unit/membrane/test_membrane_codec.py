@@ -111,8 +111,34 @@ def test_revision_requests_accept_dicts_and_records() -> None:
     rec = MemoryRecord.from_dict(RECORD)
     sup = _codec.supersede("old", rec, "a", "why").request
     assert json.loads(sup.new_record)["id"] == "r1"
-    fork = _codec.fork("src", {"type": "semantic", "payload": {}}, "a", "why").request
-    assert json.loads(fork.forked_record) == {"type": "semantic", "payload": {}}
+    given = {"type": "semantic", "payload": {}, "sensitivity": "high", "lifecycle": {"x": 1}}
+    fork = _codec.fork("src", given, "a", "why").request
+    assert json.loads(fork.forked_record) == {
+        **given,
+        "lifecycle": {
+            "x": 1,
+            "decay": {"curve": "exponential", "half_life_seconds": 2592000},
+            "deletion_policy": "auto_prune",
+        },
+    }
+    assert given["lifecycle"] == {"x": 1}  # the caller's dict is not modified
+
+
+def test_revision_records_drop_a_copied_source_id_and_get_ingest_defaults() -> None:
+    copied = {"id": "src", "type": "episodic", "payload": {"kind": "episodic"}}
+    sent = json.loads(_codec.fork("src", copied, "a", "r").request.forked_record)
+    assert "id" not in sent and copied["id"] == "src"
+    assert sent["sensitivity"] == "low"
+    assert sent["lifecycle"] == {
+        "decay": {"curve": "exponential", "half_life_seconds": 3600},
+        "deletion_policy": "auto_prune",
+    }
+    own = {"id": "new-id", "type": "working", "sensitivity": "medium"}
+    sent = json.loads(_codec.supersede("old", own, "a", "r").request.new_record)
+    assert (sent["id"], sent["sensitivity"]) == ("new-id", "medium")
+    assert sent["lifecycle"]["decay"]["half_life_seconds"] == 86400
+    merged = json.loads(_codec.merge(["a", "b"], {"id": "b"}, "x", "y").request.merged_record)
+    assert merged == {"sensitivity": "low"}  # no type: no lifecycle guess
     merge = _codec.merge(("a", "b"), {"type": "semantic"}, "actor", "r").request
     assert list(merge.ids) == ["a", "b"] and merge.actor == "actor"
     assert _codec.merge(["a"], {}, "x", "y").method == "Merge"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from membrane_integrations.membrane.proto import membrane_pb2
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -64,3 +66,14 @@ def test_wire_contract_names_and_field_numbers() -> None:
         "min_salience": 4,
         "limit": 5,
     }
+
+
+def test_stubs_live_in_a_private_pool_so_the_reference_client_can_share_the_process() -> None:
+    from google.protobuf import descriptor_pool
+
+    assert membrane_pb2.DESCRIPTOR.pool is membrane_pb2.POOL
+    assert membrane_pb2.POOL is not descriptor_pool.Default()
+    with pytest.raises(KeyError):
+        descriptor_pool.Default().FindMessageTypeByName("membrane.v1.IngestEventRequest")
+    wire = membrane_pb2.IngestEventRequest(source="s", event_kind="e", ref="r").SerializeToString()
+    assert wire == b"\n\x01s\x12\x01e\x1a\x01r"  # field numbers unchanged
