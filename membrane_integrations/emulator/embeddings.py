@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 __all__ = [
     "NATIVE_DIMENSIONS",
+    "STOP_WORDS",
     "EmbeddingsLike",
     "HashingEmbeddings",
     "content_words",
@@ -50,7 +51,7 @@ NATIVE_DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     [
         "a",
         "an",
@@ -172,7 +173,7 @@ def content_words(text: str) -> list[str]:
     """
     words = _WORD.findall(text.lower().replace("\u2019", "'"))
     return [
-        stem(w.split("'")[0]) for w in words if w not in _STOP_WORDS and (len(w) > 1 or w.isdigit())
+        stem(w.split("'")[0]) for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())
     ]
 
 
