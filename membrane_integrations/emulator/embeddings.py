@@ -1,4 +1,7 @@
-"""The emulator's default embedder: deterministic, offline, numpy only.
+"""The hashing embedder (the emulator's fallback) and helpers shared by every embedder.
+
+The emulator's default is WordLlama (:mod:`.wordllama`) when it is installed; this module's
+:class:`HashingEmbeddings` runs when it is not, or when asked for (``--embedder hashing``).
 
 A text becomes a sparse bag of hashed features, then a dense L2-normalised ``float32`` vector of
 :data:`NATIVE_DIMENSIONS` (384) dimensions:
@@ -10,9 +13,9 @@ A text becomes a sparse bag of hashed features, then a dense L2-normalised ``flo
   still overlap).
 
 Each feature is hashed with CRC-32 (stable across processes, unlike ``hash()``) into a bucket
-and a sign. Related wording therefore scores above unrelated wording, which is all the emulator
-needs; it is not a semantic model. Any object with LangChain's ``embed_documents`` /
-``embed_query`` can replace it (see :class:`EmbeddingsLike`).
+and a sign. Related wording therefore scores above unrelated wording, but it matches words, not
+meaning ("What does the user drink?" does not find "User prefers green tea"). Any object with
+LangChain's ``embed_documents`` / ``embed_query`` can replace it (see :class:`EmbeddingsLike`).
 
 Example:
     >>> emb = HashingEmbeddings()
@@ -39,6 +42,7 @@ __all__ = [
     "STOP_WORDS",
     "EmbeddingsLike",
     "HashingEmbeddings",
+    "MatrixEmbedder",
     "content_words",
     "cosine",
     "embed_matrix",
@@ -151,6 +155,13 @@ class EmbeddingsLike(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
 
+@runtime_checkable
+class MatrixEmbedder(Protocol):
+    """An embedder that returns a whole L2-normalised float32 matrix (skips list conversions)."""
+
+    def embed_matrix(self, texts: list[str]) -> npt.NDArray[np.float32]: ...
+
+
 def stem(word: str) -> str:
     """A deliberately tiny stemmer that folds plurals: ``likes`` -> ``like``.
 
@@ -229,6 +240,12 @@ class HashingEmbeddings:
         vec /= norm
         return vec
 
+    def embed_matrix(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """An ``(n, dimensions)`` L2-normalised float32 matrix."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self.embed_array(t) for t in texts])
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain-compatible: one embedding per text."""
         return [[float(x) for x in self.embed_array(t)] for t in texts]
@@ -240,10 +257,8 @@ class HashingEmbeddings:
 
 def embed_matrix(embedder: EmbeddingsLike, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Embed ``texts`` with any embedder into an L2-normalised ``(n, d)`` float32 matrix."""
-    if isinstance(embedder, HashingEmbeddings):
-        if not texts:
-            return np.zeros((0, embedder.dimensions), dtype=np.float32)
-        return np.stack([embedder.embed_array(t) for t in texts])
+    if isinstance(embedder, MatrixEmbedder):
+        return embedder.embed_matrix(list(texts))
     rows = np.asarray(embedder.embed_documents(list(texts)), dtype=np.float32)
     if rows.ndim != 2 or rows.shape[0] != len(texts):
         raise ValueError("the embedder returned a malformed batch of embeddings")
@@ -255,8 +270,9 @@ def embed_matrix(embedder: EmbeddingsLike, texts: Sequence[str]) -> npt.NDArray[
 
 def embed_query_vector(embedder: EmbeddingsLike, text: str) -> Vector:
     """Embed one query with any embedder, L2-normalised."""
-    if isinstance(embedder, HashingEmbeddings):
-        return embedder.embed_array(text)
+    if isinstance(embedder, MatrixEmbedder):
+        row: Vector = embedder.embed_matrix([text])[0]
+        return row
     vec = np.asarray(embedder.embed_query(text), dtype=np.float32)
     norm = float(np.linalg.norm(vec))
     return (vec / norm).astype(np.float32) if norm else vec

@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from .embeddings import EmbeddingsLike, HashingEmbeddings, embed_matrix, embed_query_vector
+from .embeddings import EmbeddingsLike, embed_matrix, embed_query_vector
 from .errors import EmulatorBadRequest, EmulatorNotFound, EmulatorQuotaExceeded
 from .index import TenantIndex, compile_patterns
 from .quotas import QuotaConfig, next_weekly_reset, week_start
+from .selection import embedder_dimensions, ingest_thresholds, make_embedder
 from .synthesis import EdgeHit, Hit, interpret, link_description, shorten
 
 __all__ = ["Engine"]
@@ -92,10 +93,13 @@ class Engine:
 
     Args:
         embeddings: any object with ``embed_documents`` / ``embed_query``; defaults to
-            :class:`~.embeddings.HashingEmbeddings` (384 dimensions).
+            WordLlama (256 dimensions) when installed, else the hashing embedder (384); see
+            :mod:`~.selection`.
         db_path: a SQLite file (WAL mode); ``None`` keeps everything in memory.
-        link_threshold: cosine at or above which ingest links a new memory to a neighbour.
-        duplicate_threshold: cosine at or above which ingest updates instead of creating.
+        link_threshold: cosine at or above which ingest links a new memory to a neighbour
+            (default: tuned per embedder, :func:`~.selection.ingest_thresholds`).
+        duplicate_threshold: cosine at or above which ingest updates instead of creating
+            (default: tuned per embedder).
         max_links: at most this many links made per ingest.
         job_hook: called by the worker before a job runs (fault injection uses it).
     """
@@ -105,15 +109,18 @@ class Engine:
         embeddings: EmbeddingsLike | None = None,
         *,
         db_path: str | None = None,
-        link_threshold: float = 0.3,
-        duplicate_threshold: float = 0.95,
+        link_threshold: float | None = None,
+        duplicate_threshold: float | None = None,
         max_links: int = 5,
         default_quota: QuotaConfig | None = None,
         job_hook: JobHook | None = None,
     ) -> None:
-        self.embeddings: EmbeddingsLike = embeddings or HashingEmbeddings()
-        self.link_threshold = link_threshold
-        self.duplicate_threshold = duplicate_threshold
+        self.embeddings: EmbeddingsLike = embeddings or make_embedder()
+        tuned_link, tuned_duplicate = ingest_thresholds(self.embeddings)
+        self.link_threshold = tuned_link if link_threshold is None else link_threshold
+        self.duplicate_threshold = (
+            tuned_duplicate if duplicate_threshold is None else duplicate_threshold
+        )
         self.max_links = max_links
         self.default_quota = default_quota or QuotaConfig()
         self.job_hook = job_hook
@@ -182,12 +189,10 @@ class Engine:
         return idx
 
     def _dims(self) -> int:
-        if isinstance(self.embeddings, HashingEmbeddings):
-            return self.embeddings.dimensions
-        return len(self.embeddings.embed_query("dimension probe"))
+        return embedder_dimensions(self.embeddings)
 
     def native_dimensions(self) -> int:
-        """The embedding size the emulator produces (384 with the default embedder)."""
+        """The embedding size the emulator produces (256 with WordLlama, 384 with hashing)."""
         return self._dims()
 
     def _invalidate(self, tenant: str) -> None:

@@ -11,10 +11,11 @@ looks for the tokenizer under ``wordllama/tokenizer/`` while the wheel ships it 
 The model is loaded once per process and shared (loading takes ~0.2 s).
 
 Example:
-    >>> emb = WordLlamaEmbedder()  # doctest: +SKIP
-    >>> q = emb.embed_query("What does the user drink?")  # doctest: +SKIP
-    >>> tea, nuts = emb.embed_documents(["User prefers green tea", "User is allergic to peanuts"])  # doctest: +SKIP
-    >>> cosine(q, tea) > cosine(q, nuts)  # doctest: +SKIP
+    >>> from membrane_integrations.emulator.embeddings import cosine
+    >>> emb = WordLlamaEmbedder()
+    >>> q = emb.embed_query("What does the user drink?")
+    >>> tea, nuts = emb.embed_documents(["User prefers green tea", "User is allergic to peanuts"])
+    >>> cosine(q, tea) > cosine(q, nuts)
     True
 """
 
@@ -61,8 +62,8 @@ def wordllama_available() -> bool:
 def packaged_files() -> tuple[Path, Path]:
     """The weights and tokenizer files inside the installed ``wordllama`` package."""
     root = resources.files("wordllama")
-    weights = Path(str(root.joinpath(*_WEIGHTS)))
-    tokenizer = Path(str(root.joinpath(*_TOKENIZER)))
+    weights = Path(str(root.joinpath(_WEIGHTS[0]).joinpath(_WEIGHTS[1])))
+    tokenizer = Path(str(root.joinpath(_TOKENIZER[0]).joinpath(_TOKENIZER[1])))
     for path in (weights, tokenizer):
         if not path.is_file():
             raise FileNotFoundError(f"the wordllama package does not ship {path}")
@@ -77,7 +78,7 @@ def _import_inference() -> Any:
     if placeholder is not None:
         root.addHandler(placeholder)
     try:
-        from wordllama.inference import WordLlamaInference
+        from wordllama.inference import WordLlamaInference  # type: ignore[import-untyped]
     finally:
         if placeholder is not None:
             root.removeHandler(placeholder)
@@ -99,7 +100,7 @@ def _model(dimensions: int) -> Any:
 
         inference = _import_inference()
         weights, tokenizer_file = packaged_files()
-        with safe_open(str(weights), framework="np", device="cpu") as f:  # type: ignore[no-untyped-call]
+        with safe_open(str(weights), framework="np", device="cpu") as f:
             matrix = f.get_tensor("embedding.weight")[:, :dimensions]
         return inference(matrix, Tokenizer.from_file(str(tokenizer_file)))
 
@@ -119,8 +120,8 @@ class WordLlamaEmbedder:
             0.94 to 1.0. A text made only of stop words is embedded as it is.
 
     Example:
-        >>> emb = WordLlamaEmbedder(dimensions=64)  # doctest: +SKIP
-        >>> len(emb.embed_query("hello world"))  # doctest: +SKIP
+        >>> emb = WordLlamaEmbedder(dimensions=64)
+        >>> len(emb.embed_query("hello world"))
         64
     """
 
