@@ -1,7 +1,8 @@
 """The hashing embedder (the emulator's fallback) and helpers shared by every embedder.
 
-The emulator's default is WordLlama (:mod:`.wordllama`) when it is installed; this module's
-:class:`HashingEmbeddings` runs when it is not, or when asked for (``--embedder hashing``).
+The emulator's default is WordLlama (:mod:`membrane_integrations.embeddings`) when it is
+installed; this module's :class:`HashingEmbeddings` runs when it is not, or when asked for
+(``--embedder hashing``).
 
 A text becomes a sparse bag of hashed features, then a dense L2-normalised ``float32`` vector of
 :data:`NATIVE_DIMENSIONS` (384) dimensions:
@@ -37,6 +38,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from ..embeddings.stopwords import STOP_WORDS
+
 __all__ = [
     "NATIVE_DIMENSIONS",
     "STOP_WORDS",
@@ -55,94 +58,6 @@ NATIVE_DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "have",
-        "has",
-        "had",
-        "having",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "he",
-        "she",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "about",
-        "into",
-        "over",
-        "under",
-        "than",
-        "then",
-        "there",
-        "here",
-        "so",
-        "such",
-        "very",
-        "just",
-        "also",
-        "any",
-        "all",
-        "some",
-    ]
-)
 _SUFFIXES = (("ies", "y"), ("s", ""))
 
 

@@ -1,10 +1,10 @@
 """Which embedder the emulator runs: WordLlama when installed, the hashing embedder otherwise.
 
-``"auto"`` (the default) picks :class:`~.wordllama.WordLlamaEmbedder` when the ``wordllama``
-package is installed (it is in the ``emulator`` extra) and :class:`~.embeddings.HashingEmbeddings`
-when it is not; ``"wordllama"`` and ``"hashing"`` force one. Ingest thresholds are per embedder
+``"auto"`` (the default) picks :class:`~membrane_integrations.embeddings.WordLlamaEmbedder`
+when the ``wordllama`` package is installed (it is in the ``emulator`` extra) and
+:class:`~.embeddings.HashingEmbeddings` when it is not; ``"wordllama"`` and ``"hashing"`` force one. Ingest thresholds are per embedder
 because cosines of the two models live on different scales (measured in
-``tests/unit/emulator/test_wordllama_thresholds.py``).
+``tests/unit/embeddings/test_wordllama.py``).
 
 Example:
     >>> describe_embedder(make_embedder("hashing"))
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..embeddings.wordllama import WordLlamaEmbedder, wordllama_available
 from .embeddings import EmbeddingsLike, HashingEmbeddings
-from .wordllama import WordLlamaEmbedder, wordllama_available
 
 __all__ = [
     "EMBEDDER_CHOICES",

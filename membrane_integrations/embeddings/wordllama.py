@@ -11,11 +11,11 @@ looks for the tokenizer under ``wordllama/tokenizer/`` while the wheel ships it 
 The model is loaded once per process and shared (loading takes ~0.2 s).
 
 Example:
-    >>> from membrane_integrations.emulator.embeddings import cosine
+    >>> import numpy as np
     >>> emb = WordLlamaEmbedder()
     >>> q = emb.embed_query("What does the user drink?")
     >>> tea, nuts = emb.embed_documents(["User prefers green tea", "User is allergic to peanuts"])
-    >>> cosine(q, tea) > cosine(q, nuts)
+    >>> bool(np.dot(q, tea) > np.dot(q, nuts))
     True
 """
 
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .embeddings import STOP_WORDS
+from .stopwords import STOP_WORDS
 
 __all__ = [
     "WORDLLAMA_DIMENSIONS",
@@ -110,7 +110,7 @@ class WordLlamaEmbedder:
 
     Duck-typed like LangChain's ``Embeddings`` (``embed_documents``, ``embed_query`` and their
     async variants) without importing LangChain; the LangChain subclass is
-    :class:`membrane_integrations.langchain.WordLlamaEmbeddings`.
+    :class:`membrane_integrations.langchain.WordLlamaEmbeddings`; the emulator uses this one.
 
     Args:
         dimensions: 256 (native), or a Matryoshka truncation to 128 or 64.
