@@ -2,8 +2,9 @@
 
 ``"auto"`` (the default) picks :class:`~membrane_integrations.embeddings.WordLlamaEmbedder`
 when the ``wordllama`` package is installed (it is in the ``emulator`` extra) and
-:class:`~.embeddings.HashingEmbeddings` when it is not; ``"wordllama"`` and ``"hashing"`` force one. Ingest thresholds are per embedder
-because cosines of the two models live on different scales (measured in
+:class:`~.embeddings.HashingEmbeddings` when it is not; ``"wordllama"`` and ``"hashing"``
+force one. Ingest thresholds are per embedder because cosines of the two models live on
+different scales (measured in
 ``tests/unit/embeddings/test_wordllama.py``).
 
 Example:
