@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .embeddings import EmbeddingsLike, embed_matrix, embed_query_vector
 from .errors import EmulatorBadRequest, EmulatorNotFound, EmulatorQuotaExceeded
@@ -77,6 +78,13 @@ def _iso(when: datetime) -> str:
 
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(_NUMBER.findall(text))
 
 
 def _as_regex(token: str) -> str:
@@ -413,7 +421,7 @@ class Engine:
                 candidates = idx.scope_mask(tuple(_as_regex(t) for t in tokens))
             sims = np.where(candidates, idx.node_scores(vec), -1.0) if idx.ids else np.zeros(0)
             order = np.argsort(-sims)[: self.max_links] if len(sims) else np.zeros(0, np.int64)
-            if len(order) and sims[order[0]] >= self.duplicate_threshold:
+            if len(order) and self._is_duplicate(tenant, idx.ids[int(order[0])], content, sims):
                 target = idx.ids[int(order[0])]
                 merged = self._merge(tenant, target, content, tokens, category, vec, job_id)
                 return merged, "updated"
@@ -437,6 +445,17 @@ class Engine:
             idx.add_node(memory_id, tuple(tokens), category, vec)
             self._link(tenant, memory_id, content, neighbours)
             return self._require(tenant, memory_id), "created"
+
+    def _is_duplicate(
+        self, tenant: str, candidate: str, content: str, sims: npt.NDArray[np.float64]
+    ) -> bool:
+        """Near enough to merge, and no number changed (a static embedder barely sees digits,
+        so "Invoice 12 paid" and "Invoice 13 paid" would otherwise merge)."""
+        idx = self._index(tenant)
+        if float(sims[idx.pos[candidate]]) < self.duplicate_threshold:
+            return False
+        existing = self._brief(tenant, [candidate])[candidate]["content"]
+        return _numbers(existing) == _numbers(content)
 
     def _link(self, tenant: str, memory_id: str, content: str, neighbours: Sequence[str]) -> None:
         if not neighbours:
