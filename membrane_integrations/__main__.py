@@ -116,12 +116,12 @@ def _serve(args: argparse.Namespace) -> int:
     emulator.start()
     print(f"Membrain emulator listening on {emulator.url}  (API under {emulator.url}/api/v1)")
     print(f"OpenAPI: {emulator.url}/docs and {emulator.url}/redoc")
-    print(f"Embedder: {emulator.embedder_description}")
     if keys:
         print(f"API keys: {len(keys)} given (--api-key / MEMBRAIN_EMULATOR_KEYS)")
     else:
         print(f"API key: {emulator.api_key}")
     print(f"  export MEMBRAIN_BASE_URL={emulator.url}")
+    print(f"Embedder: {emulator.embedder_description}")
     print("For development, tests and demos on one machine; use the hosted Membrain in production.")
     print("Press Ctrl-C to stop.", flush=True)
     try:
