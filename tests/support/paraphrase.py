@@ -4,8 +4,8 @@
 word with their fact. Each fact is ingested through the worker's path (``Engine.ingest_now``:
 embedding, near-duplicate check, linking) into one tenant; each question is searched with the
 emulator's own ``Engine.search`` (raw format, ``k=20``: nodes and relationship edges ranked
-together) and the rank of its fact among the returned memory nodes is recorded. Used by ``tests/unit/embeddings/test_paraphrase_recall.py`` and
-``benchmarks/emulator_scale.py``.
+together) and the rank of its fact among the returned memory nodes is recorded. Used by
+``tests/unit/embeddings/test_paraphrase_recall.py`` and ``benchmarks/emulator_scale.py``.
 """
 
 from __future__ import annotations
