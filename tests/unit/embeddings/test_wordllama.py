@@ -128,3 +128,16 @@ def test_async_variants_match_the_sync_ones() -> None:
     assert asyncio.run(emb.aembed_query("Where is the user based?")) == emb.embed_query(
         "Where is the user based?"
     )
+
+
+def test_the_bare_package_and_the_embeddings_package_import_no_framework() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, membrane_integrations, membrane_integrations.embeddings; "
+        "print(sorted(m for m in ('langchain_core', 'fastapi', 'uvicorn', 'wordllama', "
+        "'tokenizers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
