@@ -8,7 +8,7 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 pytest.importorskip("wordllama")
 
-from membrane_integrations.langchain import WordLlamaEmbeddings  # noqa: E402
+from membrane_integrations.langchain import WordLlamaEmbeddings
 
 
 class TestWordLlamaEmbeddingsUnit(EmbeddingsUnitTests):
