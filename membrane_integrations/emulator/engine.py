@@ -141,6 +141,7 @@ class Engine:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._reembed_if_the_embedder_changed()
         self._indexes: dict[str, TenantIndex] = {}
         self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._idle = threading.Condition(self._lock)
@@ -198,6 +199,24 @@ class Engine:
 
     def _dims(self) -> int:
         return embedder_dimensions(self.embeddings)
+
+    def _reembed_if_the_embedder_changed(self) -> None:
+        """A database written with another embedder size (e.g. hashing's 384 before WordLlama's
+        256) is re-embedded once, so an old ``--db`` file keeps working."""
+        row = self._db.execute("SELECT embedding FROM memories LIMIT 1").fetchone()
+        if row is None or len(row[0]) == self._dims() * 4:  # float32 bytes
+            return
+        self._db.execute("BEGIN")
+        for table, text in (("memories", "content"), ("links", "description")):
+            rows = self._db.execute(f"SELECT seq, {text} FROM {table}").fetchall()
+            for start in range(0, len(rows), 1000):
+                chunk = rows[start : start + 1000]
+                vectors = embed_matrix(self.embeddings, [t for _, t in chunk])
+                self._db.executemany(
+                    f"UPDATE {table} SET embedding=? WHERE seq=?",
+                    [(v.tobytes(), seq) for (seq, _), v in zip(chunk, vectors, strict=True)],
+                )
+        self._db.execute("COMMIT")
 
     def native_dimensions(self) -> int:
         """The embedding size the emulator produces (256 with WordLlama, 384 with hashing)."""

@@ -263,3 +263,19 @@ def test_auto_falls_back_to_hashing_without_wordllama(monkeypatch: pytest.Monkey
         assert (emu.engine.link_threshold, emu.engine.duplicate_threshold) == (0.3, 0.95)
     with pytest.raises(RuntimeError, match="pip install"):
         selection.make_embedder("wordllama")
+
+
+def test_a_db_file_written_with_the_hashing_embedder_is_re_embedded(tmp_path: Path) -> None:
+    pytest.importorskip("wordllama")
+    db = str(tmp_path / "old.sqlite")
+    with MembrainEmulator(api_keys=["emu-old"], db_path=db, embedder="hashing") as old:
+        with old.client() as c:
+            tea = c.add("User prefers green tea in the morning", scope=["container.o"])
+            c.add("User is allergic to peanuts", scope=["container.o"])
+    with MembrainEmulator(api_keys=["emu-old"], db_path=db) as new, new.client() as c:
+        assert new.engine.native_dimensions() == 256
+        assert c.search("What does the user drink?", k=1, rerank=True).nodes[0].id == tea.memory_id
+    with sqlite3.connect(db) as conn:
+        sizes = {len(b) for (b,) in conn.execute("SELECT embedding FROM memories")}
+        sizes |= {len(b) for (b,) in conn.execute("SELECT embedding FROM links")}
+    assert sizes == {256 * 4}
