@@ -40,6 +40,7 @@ __all__ = [
     "WORDLLAMA_DIMENSIONS",
     "WORDLLAMA_MODEL",
     "WordLlamaEmbedder",
+    "packaged_files",
     "wordllama_available",
 ]
 
