@@ -268,10 +268,10 @@ def test_auto_falls_back_to_hashing_without_wordllama(monkeypatch: pytest.Monkey
 def test_a_db_file_written_with_the_hashing_embedder_is_re_embedded(tmp_path: Path) -> None:
     pytest.importorskip("wordllama")
     db = str(tmp_path / "old.sqlite")
-    with MembrainEmulator(api_keys=["emu-old"], db_path=db, embedder="hashing") as old:
-        with old.client() as c:
-            tea = c.add("User prefers green tea in the morning", scope=["container.o"])
-            c.add("User is allergic to peanuts", scope=["container.o"])
+    old = MembrainEmulator(api_keys=["emu-old"], db_path=db, embedder="hashing")
+    with old, old.client() as c:
+        tea = c.add("User prefers green tea in the morning", scope=["container.o"])
+        c.add("User is allergic to peanuts", scope=["container.o"])
     with MembrainEmulator(api_keys=["emu-old"], db_path=db) as new, new.client() as c:
         assert new.engine.native_dimensions() == 256
         assert c.search("What does the user drink?", k=1, rerank=True).nodes[0].id == tea.memory_id
