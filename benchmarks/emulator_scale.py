@@ -10,6 +10,10 @@ spread over 50 containers, then times searches through the real HTTP client on l
   ``MembrainClient.add`` (POST + job polling) to show the per-request cost.
 * ``search``: ``--queries`` searches with ``k=10`` through ``MembrainClient.search`` (raw,
   nodes and edges), without and with a container scope filter; p50 and p95 in milliseconds.
+* ``recall``: recall@1 and recall@3 of the emulator's search on the labelled paraphrase set
+  (``benchmarks/data/paraphrase_recall.json``: questions that share no content word with their
+  fact) with each embedder, WordLlama and hashing, so the quality bought by the model is next
+  to its cost in the latency table (which uses ``--embedder``, WordLlama by default).
 * ``baseline``: the same unscoped search scored row by row in Python instead of one
   matrix-vector product, measured in the same run on the smallest size, so the speed-up of the
   vectorised search is a ratio, not a number from another machine.
@@ -22,13 +26,19 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from membrane_integrations.emulator import MembrainEmulator
+from membrane_integrations.emulator import HashingEmbeddings, MembrainEmulator, make_embedder
 from membrane_integrations.emulator.embeddings import embed_query_vector
+from membrane_integrations.emulator.selection import describe_embedder
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.paraphrase import measure
 
 SUBJECTS = ["User", "The team", "Alice", "Bob", "The customer", "Our vendor", "The manager"]
 VERBS = ["likes", "prefers", "avoids", "needs", "bought", "reviewed", "scheduled", "mentioned"]
@@ -125,7 +135,7 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 def run_size(n: int, args: argparse.Namespace) -> dict[str, float | str]:
     data = facts(n)
-    with MembrainEmulator() as emu:
+    with MembrainEmulator(embedder=args.embedder) as emu:
         engine = emu.engine
         tenant = engine.tenant_id(emu.api_key)
         started = time.perf_counter()
@@ -202,8 +212,17 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--http-adds", type=int, default=100)
     parser.add_argument("--linked-max", type=int, default=10_000)
+    parser.add_argument("--embedder", choices=["auto", "wordllama", "hashing"], default="auto")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    print("recall on the labelled paraphrase set (emulator search, k=3):")
+    for name, embedder in (
+        ("wordllama", make_embedder("wordllama")),
+        ("hashing", HashingEmbeddings()),
+    ):
+        r = measure(embedder)
+        print(f"  {name:<10} recall@1={r.at1:.2f} recall@3={r.at3:.2f} ({r.total} questions)")
+    print(f"\nlatency with: {describe_embedder(make_embedder(args.embedder))}")
     print(
         f"{'size':>7} {'ingest':>7} {'mem/s':>8} {'merged':>6} {'links':>7} {'client add/s':>12} "
         f"{'search p50':>10} {'p95':>7} {'scoped p50':>10} {'p95':>7} {'engine p50':>10}"

@@ -23,6 +23,8 @@ _LAZY: dict[str, str] = {
     "AsyncMembraneClient": "membrane_integrations.membrane",
     "MembrainEmulator": "membrane_integrations.emulator",
     "MembraneIntegrationsError": "membrane_integrations.core.errors",
+    "WordLlamaEmbedder": "membrane_integrations.embeddings",
+    "WordLlamaEmbeddings": "membrane_integrations.langchain",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

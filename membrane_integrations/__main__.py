@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--tls-certfile")
     emu.add_argument("--tls-keyfile")
     emu.add_argument("--log-level", default="info")
+    emu.add_argument(
+        "--embedder",
+        choices=["auto", "wordllama", "hashing"],
+        default="auto",
+        help="auto (default): WordLlama, semantic and offline, when installed, else hashing",
+    )
     faults = emu.add_argument_group("fault injection (off by default)")
     faults.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 500")
     faults.add_argument("--unavailable-rate", type=float, default=0.0, help="fraction 503")
@@ -86,6 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
     emulator = MembrainEmulator(
         keys or None,
         db_path=args.db,
+        embedder=args.embedder,
         host=args.host,
         port=args.port,
         tls_certfile=args.tls_certfile,
@@ -114,6 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         print(f"API key: {emulator.api_key}")
     print(f"  export MEMBRAIN_BASE_URL={emulator.url}")
+    print(f"Embedder: {emulator.embedder_description}")
     print("For development, tests and demos on one machine; use the hosted Membrain in production.")
     print("Press Ctrl-C to stop.", flush=True)
     try:

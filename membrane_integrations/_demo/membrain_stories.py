@@ -47,7 +47,8 @@ LEARN = (
     "Remember that my dog is called Rex",
     "Remember that my office on Fridays is in Lisbon",
 )
-ASK = ("What is my dog called?", "Where is my office on Fridays?")
+# Asked in other words than the facts were stored in: the emulator ranks by meaning (WordLlama).
+ASK = ("Which pet do I have?", "Where do I work at the end of the week?")
 
 # Team notes of two months: (month, note). The RAG story slices them by month.
 NOTES = (
@@ -56,7 +57,7 @@ NOTES = (
     (date(2026, 3, 4), "Since March the billing service is deployed on Mondays."),
     (date(2026, 3, 12), "Billing service rollbacks are done with the release script, not by hand."),
 )
-RAG_QUESTION = "When is the billing service deployed?"
+RAG_QUESTION = "Which weekday do we ship billing?"
 
 PANTRY = (
     "Bob is vegetarian and avoids fish.",

@@ -3,8 +3,9 @@
 The emulator follows the Membrain API guide (``/api/v1``: async ingest with jobs, unified
 search over memory nodes and relationship edges, regex scope filters, graph analytics, quotas)
 so that code written against it runs unchanged against the hosted service. It is not the hosted
-service: data lives in SQLite on this machine and the embedder is a deterministic hashing model,
-not a semantic one. Move to the hosted Membrain when you outgrow it.
+service: data lives in SQLite on this machine and the embedder is WordLlama, a small static
+semantic model whose weights ship in the ``wordllama`` wheel (offline), or a word-hashing model
+when ``wordllama`` is not installed. Move to the hosted Membrain when you outgrow it.
 
 Needs the ``emulator`` extra (``pip install membrane-integrations[emulator]``).
 
@@ -18,10 +19,12 @@ Example:
 
 from __future__ import annotations
 
+from ..embeddings.wordllama import WordLlamaEmbedder, wordllama_available
 from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
 from .engine import Engine
 from .faults import FaultConfig, FaultInjector
 from .quotas import QuotaConfig
+from .selection import describe_embedder, make_embedder
 from .server import MembrainEmulator, generate_key
 
 __all__ = [
@@ -33,5 +36,9 @@ __all__ = [
     "HashingEmbeddings",
     "MembrainEmulator",
     "QuotaConfig",
+    "WordLlamaEmbedder",
+    "describe_embedder",
     "generate_key",
+    "make_embedder",
+    "wordllama_available",
 ]

@@ -23,11 +23,11 @@ from .engine import Engine
 from .errors import EmulatorError, EmulatorUnauthorized
 from .faults import FaultConfig, FaultInjector, FaultMiddleware
 from .quotas import QuotaConfig
+from .selection import describe_embedder, embedding_model_name
 
 __all__ = ["create_app"]
 
 API = "/api/v1"
-DEFAULT_EMBEDDING_MODEL = "membrain-emulator-hash-384"
 
 Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 ScopeList = Annotated[list[Token], Field(max_length=50)]
@@ -70,7 +70,7 @@ class UnlinkBody(_Body):
 
 class EmbeddingsBody(_Body):
     input: str | list[str]
-    model: str = DEFAULT_EMBEDDING_MODEL
+    model: str | None = None
     dimensions: int | None = Field(default=None, ge=1)
     encoding_format: Literal["float"] = "float"
 
@@ -101,10 +101,13 @@ def create_app(
         version="1.0",
         description=(
             "A Membrain-compatible server for development, tests and demos on one machine. "
-            "It is not the hosted service: move to the hosted Membrain when you outgrow it."
+            "It is not the hosted service: move to the hosted Membrain when you outgrow it.\n\n"
+            f"**Embedder:** {describe_embedder(engine.embeddings)}. Search, duplicate "
+            "detection, linking and `/v1/embeddings` all use it."
         ),
     )
     app.state.engine = engine
+    embedding_model = embedding_model_name(engine.embeddings)
     app.state.api_keys = keys
     app.state.injector = faults
     app.add_middleware(FaultMiddleware, injector=faults)
@@ -238,9 +241,10 @@ def create_app(
     def embeddings(body: EmbeddingsBody, request: Request) -> Any:
         """OpenAI-compatible embeddings from the emulator's embedder.
 
-        The default embedder's native size is 384 dimensions; ``dimensions`` truncates and
-        re-normalises, and a value above the native size is a 400. Authenticate with
-        ``Authorization: Bearer <emulator key>``.
+        The native size is 256 dimensions with the default WordLlama embedder (384 with the
+        hashing fallback); ``dimensions`` truncates and re-normalises, and a value above the
+        native size is a 400. ``model`` is echoed; it does not choose the embedder.
+        Authenticate with ``Authorization: Bearer <emulator key>``.
         """
         key = _credential(request)
         if key is None or key not in keys:
@@ -268,7 +272,7 @@ def create_app(
                 {"object": "embedding", "embedding": row.tolist(), "index": i}
                 for i, row in enumerate(matrix)
             ],
-            "model": body.model,
+            "model": body.model or embedding_model,
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
 

@@ -1,4 +1,8 @@
-"""The emulator's default embedder: deterministic, offline, numpy only.
+"""The hashing embedder (the emulator's fallback) and helpers shared by every embedder.
+
+The emulator's default is WordLlama (:mod:`membrane_integrations.embeddings`) when it is
+installed; this module's :class:`HashingEmbeddings` runs when it is not, or when asked for
+(``--embedder hashing``).
 
 A text becomes a sparse bag of hashed features, then a dense L2-normalised ``float32`` vector of
 :data:`NATIVE_DIMENSIONS` (384) dimensions:
@@ -10,9 +14,9 @@ A text becomes a sparse bag of hashed features, then a dense L2-normalised ``flo
   still overlap).
 
 Each feature is hashed with CRC-32 (stable across processes, unlike ``hash()``) into a bucket
-and a sign. Related wording therefore scores above unrelated wording, which is all the emulator
-needs; it is not a semantic model. Any object with LangChain's ``embed_documents`` /
-``embed_query`` can replace it (see :class:`EmbeddingsLike`).
+and a sign. Related wording therefore scores above unrelated wording, but it matches words, not
+meaning ("What does the user drink?" does not find "User prefers green tea"). Any object with
+LangChain's ``embed_documents`` / ``embed_query`` can replace it (see :class:`EmbeddingsLike`).
 
 Example:
     >>> emb = HashingEmbeddings()
@@ -34,10 +38,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from ..embeddings.stopwords import STOP_WORDS
+
 __all__ = [
     "NATIVE_DIMENSIONS",
+    "STOP_WORDS",
     "EmbeddingsLike",
     "HashingEmbeddings",
+    "MatrixEmbedder",
     "content_words",
     "cosine",
     "embed_matrix",
@@ -50,94 +58,6 @@ NATIVE_DIMENSIONS = 384
 Vector = npt.NDArray[np.float32]
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "have",
-        "has",
-        "had",
-        "having",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "he",
-        "she",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "can",
-        "could",
-        "should",
-        "would",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "about",
-        "into",
-        "over",
-        "under",
-        "than",
-        "then",
-        "there",
-        "here",
-        "so",
-        "such",
-        "very",
-        "just",
-        "also",
-        "any",
-        "all",
-        "some",
-    ]
-)
 _SUFFIXES = (("ies", "y"), ("s", ""))
 
 
@@ -148,6 +68,13 @@ class EmbeddingsLike(Protocol):
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
     def embed_query(self, text: str) -> list[float]: ...
+
+
+@runtime_checkable
+class MatrixEmbedder(Protocol):
+    """An embedder that returns a whole L2-normalised float32 matrix (skips list conversions)."""
+
+    def embed_matrix(self, texts: list[str]) -> npt.NDArray[np.float32]: ...
 
 
 def stem(word: str) -> str:
@@ -172,7 +99,7 @@ def content_words(text: str) -> list[str]:
     """
     words = _WORD.findall(text.lower().replace("\u2019", "'"))
     return [
-        stem(w.split("'")[0]) for w in words if w not in _STOP_WORDS and (len(w) > 1 or w.isdigit())
+        stem(w.split("'")[0]) for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())
     ]
 
 
@@ -228,6 +155,12 @@ class HashingEmbeddings:
         vec /= norm
         return vec
 
+    def embed_matrix(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """An ``(n, dimensions)`` L2-normalised float32 matrix."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.stack([self.embed_array(t) for t in texts])
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """LangChain-compatible: one embedding per text."""
         return [[float(x) for x in self.embed_array(t)] for t in texts]
@@ -239,10 +172,8 @@ class HashingEmbeddings:
 
 def embed_matrix(embedder: EmbeddingsLike, texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Embed ``texts`` with any embedder into an L2-normalised ``(n, d)`` float32 matrix."""
-    if isinstance(embedder, HashingEmbeddings):
-        if not texts:
-            return np.zeros((0, embedder.dimensions), dtype=np.float32)
-        return np.stack([embedder.embed_array(t) for t in texts])
+    if isinstance(embedder, MatrixEmbedder):
+        return embedder.embed_matrix(list(texts))
     rows = np.asarray(embedder.embed_documents(list(texts)), dtype=np.float32)
     if rows.ndim != 2 or rows.shape[0] != len(texts):
         raise ValueError("the embedder returned a malformed batch of embeddings")
@@ -254,8 +185,9 @@ def embed_matrix(embedder: EmbeddingsLike, texts: Sequence[str]) -> npt.NDArray[
 
 def embed_query_vector(embedder: EmbeddingsLike, text: str) -> Vector:
     """Embed one query with any embedder, L2-normalised."""
-    if isinstance(embedder, HashingEmbeddings):
-        return embedder.embed_array(text)
+    if isinstance(embedder, MatrixEmbedder):
+        row: Vector = embedder.embed_matrix([text])[0]
+        return row
     vec = np.asarray(embedder.embed_query(text), dtype=np.float32)
     norm = float(np.linalg.norm(vec))
     return (vec / norm).astype(np.float32) if norm else vec

@@ -32,11 +32,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from .embeddings import EmbeddingsLike, HashingEmbeddings, embed_matrix, embed_query_vector
+from .embeddings import EmbeddingsLike, embed_matrix, embed_query_vector
 from .errors import EmulatorBadRequest, EmulatorNotFound, EmulatorQuotaExceeded
 from .index import TenantIndex, compile_patterns
 from .quotas import QuotaConfig, next_weekly_reset, week_start
+from .selection import embedder_dimensions, ingest_thresholds, make_embedder
 from .synthesis import EdgeHit, Hit, interpret, link_description, shorten
 
 __all__ = ["Engine"]
@@ -78,6 +80,13 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(_NUMBER.findall(text))
+
+
 def _as_regex(token: str) -> str:
     """A stored token used as a candidate filter during ingest (literal if not a valid regex)."""
     try:
@@ -92,10 +101,13 @@ class Engine:
 
     Args:
         embeddings: any object with ``embed_documents`` / ``embed_query``; defaults to
-            :class:`~.embeddings.HashingEmbeddings` (384 dimensions).
+            WordLlama (256 dimensions) when installed, else the hashing embedder (384); see
+            :mod:`~.selection`.
         db_path: a SQLite file (WAL mode); ``None`` keeps everything in memory.
-        link_threshold: cosine at or above which ingest links a new memory to a neighbour.
-        duplicate_threshold: cosine at or above which ingest updates instead of creating.
+        link_threshold: cosine at or above which ingest links a new memory to a neighbour
+            (default: tuned per embedder, :func:`~.selection.ingest_thresholds`).
+        duplicate_threshold: cosine at or above which ingest updates instead of creating
+            (default: tuned per embedder).
         max_links: at most this many links made per ingest.
         job_hook: called by the worker before a job runs (fault injection uses it).
     """
@@ -105,15 +117,18 @@ class Engine:
         embeddings: EmbeddingsLike | None = None,
         *,
         db_path: str | None = None,
-        link_threshold: float = 0.3,
-        duplicate_threshold: float = 0.95,
+        link_threshold: float | None = None,
+        duplicate_threshold: float | None = None,
         max_links: int = 5,
         default_quota: QuotaConfig | None = None,
         job_hook: JobHook | None = None,
     ) -> None:
-        self.embeddings: EmbeddingsLike = embeddings or HashingEmbeddings()
-        self.link_threshold = link_threshold
-        self.duplicate_threshold = duplicate_threshold
+        self.embeddings: EmbeddingsLike = embeddings or make_embedder()
+        tuned_link, tuned_duplicate = ingest_thresholds(self.embeddings)
+        self.link_threshold = tuned_link if link_threshold is None else link_threshold
+        self.duplicate_threshold = (
+            tuned_duplicate if duplicate_threshold is None else duplicate_threshold
+        )
         self.max_links = max_links
         self.default_quota = default_quota or QuotaConfig()
         self.job_hook = job_hook
@@ -126,6 +141,7 @@ class Engine:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._reembed_if_the_embedder_changed()
         self._indexes: dict[str, TenantIndex] = {}
         self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._idle = threading.Condition(self._lock)
@@ -182,12 +198,28 @@ class Engine:
         return idx
 
     def _dims(self) -> int:
-        if isinstance(self.embeddings, HashingEmbeddings):
-            return self.embeddings.dimensions
-        return len(self.embeddings.embed_query("dimension probe"))
+        return embedder_dimensions(self.embeddings)
+
+    def _reembed_if_the_embedder_changed(self) -> None:
+        """A database written with another embedder size (e.g. hashing's 384 before WordLlama's
+        256) is re-embedded once, so an old ``--db`` file keeps working."""
+        row = self._db.execute("SELECT embedding FROM memories LIMIT 1").fetchone()
+        if row is None or len(row[0]) == self._dims() * 4:  # float32 bytes
+            return
+        self._db.execute("BEGIN")
+        for table, text in (("memories", "content"), ("links", "description")):
+            rows = self._db.execute(f"SELECT seq, {text} FROM {table}").fetchall()
+            for start in range(0, len(rows), 1000):
+                chunk = rows[start : start + 1000]
+                vectors = embed_matrix(self.embeddings, [t for _, t in chunk])
+                self._db.executemany(
+                    f"UPDATE {table} SET embedding=? WHERE seq=?",
+                    [(v.tobytes(), seq) for (seq, _), v in zip(chunk, vectors, strict=True)],
+                )
+        self._db.execute("COMMIT")
 
     def native_dimensions(self) -> int:
-        """The embedding size the emulator produces (384 with the default embedder)."""
+        """The embedding size the emulator produces (256 with WordLlama, 384 with hashing)."""
         return self._dims()
 
     def _invalidate(self, tenant: str) -> None:
@@ -408,7 +440,7 @@ class Engine:
                 candidates = idx.scope_mask(tuple(_as_regex(t) for t in tokens))
             sims = np.where(candidates, idx.node_scores(vec), -1.0) if idx.ids else np.zeros(0)
             order = np.argsort(-sims)[: self.max_links] if len(sims) else np.zeros(0, np.int64)
-            if len(order) and sims[order[0]] >= self.duplicate_threshold:
+            if len(order) and self._is_duplicate(tenant, idx.ids[int(order[0])], content, sims):
                 target = idx.ids[int(order[0])]
                 merged = self._merge(tenant, target, content, tokens, category, vec, job_id)
                 return merged, "updated"
@@ -432,6 +464,17 @@ class Engine:
             idx.add_node(memory_id, tuple(tokens), category, vec)
             self._link(tenant, memory_id, content, neighbours)
             return self._require(tenant, memory_id), "created"
+
+    def _is_duplicate(
+        self, tenant: str, candidate: str, content: str, sims: npt.NDArray[np.float64]
+    ) -> bool:
+        """Near enough to merge, and no number changed (a static embedder barely sees digits,
+        so "Invoice 12 paid" and "Invoice 13 paid" would otherwise merge)."""
+        idx = self._index(tenant)
+        if float(sims[idx.pos[candidate]]) < self.duplicate_threshold:
+            return False
+        existing = self._brief(tenant, [candidate])[candidate]["content"]
+        return _numbers(existing) == _numbers(content)
 
     def _link(self, tenant: str, memory_id: str, content: str, neighbours: Sequence[str]) -> None:
         if not neighbours:

@@ -31,6 +31,7 @@ from .embeddings import EmbeddingsLike
 from .engine import Engine
 from .faults import FaultConfig, FaultInjector
 from .quotas import QuotaConfig
+from .selection import EmbedderChoice, describe_embedder, make_embedder
 
 if TYPE_CHECKING:
     from ..membrain import AsyncMembrainClient, MembrainClient
@@ -46,13 +47,17 @@ def generate_key() -> str:
 class MembrainEmulator:
     """A Membrain-compatible server on 127.0.0.1 for development, tests and demos.
 
-    It keeps data in memory (or in the SQLite file ``db_path``), uses a deterministic offline
-    embedder unless ``embeddings`` is given, and serves each key in ``api_keys`` as its own
+    It keeps data in memory (or in the SQLite file ``db_path``), embeds with WordLlama (semantic,
+    offline) when it is installed and the hashing embedder otherwise, unless ``embedder`` or
+    ``embeddings`` says which, and serves each key in ``api_keys`` as its own
     tenant. It is not the hosted service; move to the hosted Membrain when you outgrow it.
 
     Args:
         api_keys: the accepted keys; one ``emu-<random>`` key is generated when empty.
-        embeddings: any LangChain-style ``Embeddings`` object (duck-typed).
+        embeddings: any LangChain-style ``Embeddings`` object (duck-typed); overrides
+            ``embedder``.
+        embedder: ``"auto"`` (WordLlama if installed, else hashing), ``"wordllama"`` or
+            ``"hashing"``.
         db_path: a SQLite file to keep data across runs.
         faults: fault injection (off by default); change it later with :attr:`faults`.
         quotas: a quota for every tenant, or one per key.
@@ -71,6 +76,7 @@ class MembrainEmulator:
         api_keys: Iterable[str] | None = None,
         *,
         embeddings: EmbeddingsLike | None = None,
+        embedder: EmbedderChoice = "auto",
         db_path: str | None = None,
         faults: FaultConfig | None = None,
         quotas: QuotaConfig | Mapping[str, QuotaConfig] | None = None,
@@ -83,7 +89,7 @@ class MembrainEmulator:
     ) -> None:
         self.api_keys: list[str] = list(api_keys or []) or [generate_key()]
         self.engine = Engine(
-            embeddings,
+            embeddings or make_embedder(embedder),
             db_path=db_path,
             default_quota=quotas if isinstance(quotas, QuotaConfig) else None,
         )
@@ -105,6 +111,11 @@ class MembrainEmulator:
     def __repr__(self) -> str:
         state = self.url if self._server else "stopped"
         return f"MembrainEmulator({state}, tenants={len(self.api_keys)})"
+
+    @property
+    def embedder_description(self) -> str:
+        """Which embedder runs, in one line (also printed at start and shown in ``/docs``)."""
+        return describe_embedder(self.engine.embeddings)
 
     @property
     def api_key(self) -> str:

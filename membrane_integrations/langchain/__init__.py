@@ -1,7 +1,8 @@
 """LangChain tools, toolkits and retrievers for Membrain and Membrane.
 
 The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``Membrane*Tool``) load on first
-use, so ``pip install membrane-integrations[langchain]`` works without grpc.
+use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
+``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -32,6 +33,7 @@ from .retrievers import MembrainRetriever
 from .toolkits import MembrainToolkit
 
 _LAZY = {
+    "WordLlamaEmbeddings": "embeddings",
     "MembraneToolkit": "membrane_toolkit",
     "MembraneRetriever": "membrane_retriever",
     **{

@@ -63,7 +63,7 @@ for team, notes in NOTES.items():
 # %%
 from membrane_integrations.langchain import MembrainRetriever
 
-QUESTION = "When is the billing service deployed?"
+QUESTION = "Which weekday do we ship billing?"
 
 
 def show(docs):

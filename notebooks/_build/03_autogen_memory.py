@@ -64,7 +64,7 @@ for fact, kind in (
         MemoryContent(content=fact, mime_type=MemoryMimeType.TEXT, metadata={"type": kind})
     )
 
-hits = await memory.query("cooking dinner for Bob")
+hits = await memory.query("Any dietary restrictions when I make dinner for Bob?")
 for item in hits.results:
     print(f"{item.metadata['score']:.2f}  {item.metadata['scope']}  {item.content}")
 

@@ -41,7 +41,7 @@ def test_membrain_stories_against_the_in_process_emulator(offline: None) -> None
     assert "in-process emulator at http://127.0.0.1:" in out
     # stored, recalled, answered: the agent story
     assert 'tool call membrain_add(content="User\'s dog is called Rex.")' in out
-    assert "tool call membrain_search(query='What is my dog called?')" in out
+    assert "tool call membrain_search(query='Which pet do I have?')" in out
     assert "agent: From memory: User's dog is called Rex." in out
     assert "agent: From memory: User's office on Fridays is in Lisbon." in out
     # the RAG story: the March slice holds only March notes, and the chain answers from it

@@ -51,9 +51,10 @@ ENDPOINT_STYLE = os.environ.get("MEMBRANE_EMBEDDING_ENDPOINT_STYLE", "full")
 
 def embedding_dimensions() -> int:
     """The emulator embedder's native dimension: the value of ``embedding_dimensions``."""
-    from membrane_integrations.emulator import NATIVE_DIMENSIONS
+    from membrane_integrations.emulator import make_embedder
+    from membrane_integrations.emulator.selection import embedder_dimensions
 
-    return NATIVE_DIMENSIONS
+    return embedder_dimensions(make_embedder())  # 256 with WordLlama, 384 with hashing
 
 
 def embedding_endpoint(emulator_url: str, style: str = ENDPOINT_STYLE) -> str:

@@ -18,7 +18,7 @@ import httpx
 import numpy as np
 import pytest
 
-from membrane_integrations.emulator import NATIVE_DIMENSIONS, MembrainEmulator
+from membrane_integrations.emulator import MembrainEmulator
 from tests.support.emulator_fixtures import KEY_A
 
 pytestmark = pytest.mark.live
@@ -33,7 +33,8 @@ def test_openai_compatible_embeddings(emu: MembrainEmulator) -> None:
         assert one["object"] == "list" and one["model"] == "m"
         [item] = one["data"]
         assert item["object"] == "embedding" and item["index"] == 0
-        assert len(item["embedding"]) == NATIVE_DIMENSIONS
+        native = emu.engine.native_dimensions()
+        assert len(item["embedding"]) == native
         assert np.isclose(np.linalg.norm(item["embedding"]), 1.0, atol=1e-5)
         assert one["usage"] == {"prompt_tokens": 3, "total_tokens": 3}
 
@@ -46,7 +47,7 @@ def test_openai_compatible_embeddings(emu: MembrainEmulator) -> None:
         vector = short.json()["data"][0]["embedding"]
         assert len(vector) == 64 and np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
 
-        too_big = raw.post("/v1/embeddings", json={"input": "x", "dimensions": 385})
+        too_big = raw.post("/v1/embeddings", json={"input": "x", "dimensions": native + 1})
         assert too_big.status_code == 400
         assert too_big.json()["error"]["code"] == "invalid_dimensions"
     with httpx.Client(base_url=emu.url) as anonymous:
@@ -61,7 +62,7 @@ def test_a_db_file_keeps_data_across_restarts(tmp_path: Path) -> None:
         c.add("User drinks green tea daily", scope=["container.p"])
     with MembrainEmulator(api_keys=["emu-persist"], db_path=db) as second, second.client() as c:
         assert c.get(kept.memory_id).content == "User likes green tea"
-        assert c.search("green tea", k=1, rerank=True).nodes[0].id == kept.memory_id
+        assert c.search("User likes green tea", k=1, rerank=True).nodes[0].id == kept.memory_id
         assert c.stats().total_links == 1
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -222,3 +223,59 @@ def test_cli_generates_and_prints_a_key_when_none_is_given() -> None:
             assert raw.post("/api/v1/memories", json={"content": "hello"}).status_code == 202
     finally:
         _stop(proc)
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected", "dims"),
+    [
+        ((), "Embedder: wordllama (l2_supercat_256, 256", 256),
+        (("--embedder", "hashing"), "Embedder: hashing (HashingEmbeddings, 384", 384),
+    ],
+)
+def test_cli_prints_and_docs_show_the_embedder(
+    flag: tuple[str, ...], expected: str, dims: int
+) -> None:
+    pytest.importorskip("wordllama")
+    proc, url = _start_cli(*flag, "--api-key", "emu-cli-e")
+    try:
+        with httpx.Client(base_url=url, headers={"X-API-Key": "emu-cli-e"}) as raw:
+            docs = raw.get("/openapi.json").json()["info"]["description"]
+            assert expected.removeprefix("Embedder: ") in docs
+            reply = raw.post(
+                "/v1/embeddings",
+                json={"input": "hello"},
+                headers={"Authorization": "Bearer emu-cli-e"},
+            ).json()
+            assert len(reply["data"][0]["embedding"]) == dims
+    finally:
+        rest = _stop(proc)
+    assert expected in rest
+
+
+def test_auto_falls_back_to_hashing_without_wordllama(monkeypatch: pytest.MonkeyPatch) -> None:
+    import membrane_integrations.emulator.selection as selection
+    from membrane_integrations.emulator import HashingEmbeddings
+
+    monkeypatch.setattr(selection, "wordllama_available", lambda: False)
+    with MembrainEmulator() as emu:
+        assert isinstance(emu.engine.embeddings, HashingEmbeddings)
+        assert emu.embedder_description.startswith("hashing (")
+        assert (emu.engine.link_threshold, emu.engine.duplicate_threshold) == (0.3, 0.95)
+    with pytest.raises(RuntimeError, match="pip install"):
+        selection.make_embedder("wordllama")
+
+
+def test_a_db_file_written_with_the_hashing_embedder_is_re_embedded(tmp_path: Path) -> None:
+    pytest.importorskip("wordllama")
+    db = str(tmp_path / "old.sqlite")
+    old = MembrainEmulator(api_keys=["emu-old"], db_path=db, embedder="hashing")
+    with old, old.client() as c:
+        tea = c.add("User prefers green tea in the morning", scope=["container.o"])
+        c.add("User is allergic to peanuts", scope=["container.o"])
+    with MembrainEmulator(api_keys=["emu-old"], db_path=db) as new, new.client() as c:
+        assert new.engine.native_dimensions() == 256
+        assert c.search("What does the user drink?", k=1, rerank=True).nodes[0].id == tea.memory_id
+    with sqlite3.connect(db) as conn:
+        sizes = {len(b) for (b,) in conn.execute("SELECT embedding FROM memories")}
+        sizes |= {len(b) for (b,) in conn.execute("SELECT embedding FROM links")}
+    assert sizes == {256 * 4}

@@ -19,7 +19,6 @@ import httpx
 import pytest
 import yaml
 
-from membrane_integrations.emulator import NATIVE_DIMENSIONS
 from tests.support.membraned_pg import EMBEDDING_MODEL, PostgresStack
 from tests.support.pgvector import require_pgserver
 
@@ -82,7 +81,7 @@ def test_daemon_gets_a_fresh_vector_database_and_the_emulator_embeddings(
     assert config["backend"] == "postgres"
     assert config["rate_limit_per_second"] == 0
     assert config["embedding_model"] == EMBEDDING_MODEL
-    assert config["embedding_dimensions"] == NATIVE_DIMENSIONS == 384
+    assert config["embedding_dimensions"] == stack.emulator.engine.native_dimensions()
     assert "embedding_api_key" not in config and stack.emulator.api_key not in report["config"]
     key = stack.emulator.api_key
     assert report["key_sha"] == hashlib.sha256(key.encode()).hexdigest()
