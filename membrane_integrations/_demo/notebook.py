@@ -35,11 +35,11 @@ def _gate(lines: list[str]) -> list[str]:
 
 
 def start_membraned() -> LocalMembraned | None:
-    """Start a throwaway membraned if one is installed; else print how to install it.
+    """Start a throwaway membraned if one can be found or built; else print how to get it.
 
     The daemon is stopped when the kernel exits (or call ``stop()`` yourself).
     """
-    binary = find_membraned()
+    binary = find_membraned(quiet=True)
     if binary is None:
         print(INSTALL_HINT)
         print("The cells marked %%membraned below will be skipped.")
