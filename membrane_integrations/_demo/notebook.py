@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+from pathlib import Path
 from typing import Any
 
 from ..membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
@@ -47,7 +48,9 @@ def start_membraned() -> LocalMembraned | None:
     daemon = LocalMembraned(binary).start()
     atexit.register(daemon.stop)
     _state["daemon"] = daemon
-    print(f"membraned ({binary}) is running at {daemon.addr} with a temporary database")
+    # the file name only: a notebook's saved output should not carry the machine's paths
+    name = Path(binary).name
+    print(f"membraned ({name}) is running at {daemon.addr} with a temporary database")
     return daemon
 
 
