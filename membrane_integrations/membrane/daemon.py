@@ -296,10 +296,18 @@ class LocalMembraned:
             "tls_ca_cert": str(self.tls_ca) if self.tls_ca is not None else None,
         }
 
+    @property
+    def _ca(self) -> str | None:
+        return str(self.tls_ca) if self.tls_ca is not None else None
+
     def client(self, *, timeout: float | None = 10.0, max_retries: int = 2) -> MembraneClient:
         """A synchronous client for this daemon, key and CA filled in (the caller closes it)."""
         return MembraneClient(
-            self.addr, timeout=timeout, max_retries=max_retries, **self._client_kwargs()
+            self.addr,
+            api_key=self.api_key,
+            tls_ca_cert=self._ca,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     def async_client(
@@ -307,7 +315,11 @@ class LocalMembraned:
     ) -> AsyncMembraneClient:
         """An asyncio client for this daemon (the caller closes it)."""
         return AsyncMembraneClient(
-            self.addr, timeout=timeout, max_retries=max_retries, **self._client_kwargs()
+            self.addr,
+            api_key=self.api_key,
+            tls_ca_cert=self._ca,
+            timeout=timeout,
+            max_retries=max_retries,
         )
 
     def _terminate(self) -> None:

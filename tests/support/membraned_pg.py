@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import itertools
 import os
-from urllib.parse import urlparse
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from urllib.parse import urlparse
 
 from tests.support.membraned import Membraned, require_daemon
 from tests.support.pgvector import PgVectorCluster, require_pgserver

@@ -305,7 +305,9 @@ async def test_idempotent_reads_are_retried(
     assert (await resolve(double_client.get_metrics()))["total_records"] == 1
 
 
-async def test_reads_give_up_after_max_retries(double_client: Client, double: MembraneDouble) -> None:
+async def test_reads_give_up_after_max_retries(
+    double_client: Client, double: MembraneDouble
+) -> None:
     double.fail_next("GetMetrics", grpc.StatusCode.UNAVAILABLE, times=5)
     with pytest.raises(BackendUnavailableError):
         await resolve(double_client.get_metrics())

@@ -80,7 +80,9 @@ def test_early_exit_reports_stderr(daemon_bin: str) -> None:
     with Membraned(daemon_bin) as first:
         # A second daemon on the same (busy) port exits with its failure on stderr.
         second = Membraned(daemon_bin, port=first.port)
-        with pytest.raises(DaemonStartError, match="exited with status 1: .*address already in use"):
+        with pytest.raises(
+            DaemonStartError, match=r"exited with status 1: .*address already in use"
+        ):
             second.start()
         assert second._tmp is None  # cleaned up after the failed start
     assert free_port() > 0

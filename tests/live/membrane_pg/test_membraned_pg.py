@@ -22,6 +22,7 @@ Read from the daemon's source and measured here (tests/support/membraned_pg.py r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -126,7 +127,7 @@ def _is_hybrid_order(listed: list[MemoryRecord], distance: dict[str, float]) -> 
     def vec(rank: int) -> float:
         return (1.0 - rank / n) if n > 1 else 1.0
 
-    for a, b in zip(listed, listed[1:], strict=False):
+    for a, b in itertools.pairwise(listed):
         best_a = 0.7 * vec(rank_span(a.id)[0]) + 0.3 * a.salience
         worst_b = 0.7 * vec(rank_span(b.id)[1]) + 0.3 * b.salience
         if best_a < worst_b - 1e-6:
@@ -212,7 +213,7 @@ def test_revisions_embed_the_new_record_and_unembedded_records_go_last(
         assert _embedded(stack, daemon) == {new.id}
         # the piano record scores higher by salience but has no embedding: it goes last
         ranked = client.retrieve("piano tuning", trust=TRUST, limit=10)
-        assert [r.id for r in ranked][0] == new.id and ranked[-1].id in {other.id, old.id}
+        assert ranked[0].id == new.id and ranked[-1].id in {other.id, old.id}
         assert {r.id for r in ranked[1:]} <= {other.id, old.id}
 
 
@@ -226,7 +227,9 @@ def test_client_side_rerank_reaches_the_floor_on_postgres(
         reranked = MembraneRetriever(
             client=client, scope=SCOPE, k=5, embeddings=embeddings, candidate_pool=40
         )
-        assert recall_at_5([[d.id or "" for d in plain.invoke(q)] for q, _ in QUERIES], labels) < 0.35
+        assert (
+            recall_at_5([[d.id or "" for d in plain.invoke(q)] for q, _ in QUERIES], labels) < 0.35
+        )
         ranked = [[d.id or "" for d in reranked.invoke(q)] for q, _ in QUERIES]
     assert recall_at_5(ranked, labels) >= RECALL_FLOOR
     assert embeddings.calls > 0

@@ -61,9 +61,7 @@ def _ids(docs: list[object]) -> list[str]:
     return [str(getattr(d, "id", None)) for d in docs]
 
 
-async def test_salience_alone_fails_the_floor(
-    daemon: Membraned, seeded: dict[str, str]
-) -> None:
+async def test_salience_alone_fails_the_floor(daemon: Membraned, seeded: dict[str, str]) -> None:
     with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         ranked = [
             [r.id for r in client.retrieve(q, trust=TrustContext(scopes=[SCOPE]), limit=5)]
@@ -84,9 +82,7 @@ async def test_retriever_without_embeddings_ignores_the_query(
     assert saliences == sorted(saliences, reverse=True)
 
 
-async def test_retriever_reranks_with_embeddings(
-    daemon: Membraned, seeded: dict[str, str]
-) -> None:
+async def test_retriever_reranks_with_embeddings(daemon: Membraned, seeded: dict[str, str]) -> None:
     embeddings = HashingLangChainEmbeddings()
     with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         limits = spy_limits(client)
