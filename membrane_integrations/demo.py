@@ -89,7 +89,8 @@ def _membrain(base_url: str | None, api_key: str | None, console: Console) -> in
 def _membrane(console: Console, *, required: bool) -> int:
     from .membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
 
-    binary = find_membraned()
+    with console.wait("finding membraned (a first build from source takes a minute)"):
+        binary = find_membraned(quiet=True)
     if binary is None:
         hint = " ".join(INSTALL_HINT.split())
         console.say(f"\nMembrane stories skipped: {hint}", 0)

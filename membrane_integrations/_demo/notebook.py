@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+from pathlib import Path
 from typing import Any
 
 from ..membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
@@ -35,11 +36,11 @@ def _gate(lines: list[str]) -> list[str]:
 
 
 def start_membraned() -> LocalMembraned | None:
-    """Start a throwaway membraned if one is installed; else print how to install it.
+    """Start a throwaway membraned if one can be found or built; else print how to get it.
 
     The daemon is stopped when the kernel exits (or call ``stop()`` yourself).
     """
-    binary = find_membraned()
+    binary = find_membraned(quiet=True)
     if binary is None:
         print(INSTALL_HINT)
         print("The cells marked %%membraned below will be skipped.")
@@ -47,7 +48,9 @@ def start_membraned() -> LocalMembraned | None:
     daemon = LocalMembraned(binary).start()
     atexit.register(daemon.stop)
     _state["daemon"] = daemon
-    print(f"membraned ({binary}) is running at {daemon.addr} with a temporary database")
+    # the file name only: a notebook's saved output should not carry the machine's paths
+    name = Path(binary).name
+    print(f"membraned ({name}) is running at {daemon.addr} with a temporary database")
     return daemon
 
 

@@ -121,9 +121,9 @@ emulator.stop()
 # ## Part 2: `MembraneMemory` (needs membraned)
 #
 # Membrane is a daemon with typed, revisable memory (see notebook 04). The next cell starts a
-# throwaway `membraned` on 127.0.0.1 with a temporary database if it is installed
-# (`MEMBRANED_BIN`, `.cache/bin/membraned` or `membraned` on `PATH`); otherwise it says how to
-# install it and the cells marked `%%membraned` are skipped.
+# throwaway `membraned` on 127.0.0.1 with a temporary database, found or built by the package
+# launcher (`MEMBRANED_BIN`, a cached build of `MEMBRANED_SOURCE`, `go build`, `go install`);
+# when none can be had it says how to get one and the cells marked `%%membraned` are skipped.
 
 # %%
 %load_ext membrane_integrations._demo.notebook

@@ -11,14 +11,15 @@
 # (the tools an agent would call, shown here invoked directly).
 #
 # **It needs the daemon.** The next cell starts a throwaway `membraned` on 127.0.0.1 with a
-# temporary database when one is installed (`MEMBRANED_BIN`, `.cache/bin/membraned`, or
-# `membraned` on `PATH`). To install it (Go 1.22+):
+# temporary database, found or built by the package launcher: `MEMBRANED_BIN`, a build of
+# `MEMBRANED_SOURCE` cached in `.cache/bin`, `go build` of that source, or (Go 1.22+)
 #
 # ```
-# GOBIN=$PWD/.cache/bin go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0
+# go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0
 # ```
 #
-# or `make membraned`. Without it, the cells marked `%%membraned` are skipped and say so.
+# `make membraned` does this once. Without Go, the cells marked `%%membraned` are skipped and
+# say so.
 
 # %%
 %load_ext membrane_integrations._demo.notebook

@@ -1,15 +1,14 @@
-"""Fixtures of the notebook and demo tests: offline environment, a membraned stand-in."""
+"""Fixtures of the notebook and demo tests: offline environment, the real membraned."""
 
 from __future__ import annotations
 
-import stat
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.membraned import require_daemon
+
 ROOT = Path(__file__).resolve().parents[2]
-DOUBLE = ROOT / "tests" / "support" / "membrane_double.py"
 
 
 @pytest.fixture
@@ -20,14 +19,9 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def standin_membraned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An executable that runs the TEST DOUBLE with membraned's command line, as MEMBRANED_BIN.
-
-    The real daemon cannot be installed here; this lets the daemon code paths of the demo and
-    the notebooks run end to end. It proves our code, not the daemon's behaviour.
-    """
-    script = tmp_path / "membraned"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{DOUBLE}" "$@"\n')
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("MEMBRANED_BIN", str(script))
-    return str(script)
+def real_membraned(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real daemon (found or built by the launcher, gated as every daemon test), as
+    ``MEMBRANED_BIN`` so the demo and the notebook kernels use exactly this binary."""
+    binary = require_daemon()
+    monkeypatch.setenv("MEMBRANED_BIN", binary)
+    return binary

@@ -83,10 +83,10 @@ def test_membrane_backend_without_the_daemon_fails_clearly(offline: None, no_dae
     assert "Membrane stories skipped" in out and "MEMBRANED_BIN" in out
 
 
-def test_membrane_stories_against_a_standin_daemon(offline: None, standin_membraned: str) -> None:
+def test_membrane_stories_against_the_real_daemon(offline: None, real_membraned: str) -> None:
     code, out, _ = _run(backend="membrane")
     assert code == 0, out
-    assert f"membraned ({standin_membraned})" in out
+    assert f"membraned ({real_membraned})" in out
     assert "Deployed billing v42 -> outcome failure" in out
     assert "low trust   : semantic medium salience 1.00  [redacted]" in out
     assert "medium trust: semantic medium salience 1.00  user phone '+351 555 0100'" in out
@@ -94,7 +94,15 @@ def test_membrane_stories_against_a_standin_daemon(offline: None, standin_membra
     assert "user timezone 'America/New_York' (active)" in out
     assert "billing-api rate_limit 100 (contested)" in out
     assert "the retracted fact is hidden from salient retrieval" in out
-    assert "agent: From memory: user diet Bob is vegetarian and avoids fish." in out
+    # membraned on SQLite orders equal salience newest first (ORDER BY salience DESC,
+    # created_at DESC): the last fact stored is the first one injected, and the one answered.
+    injected = out.split("memories injected into the model's context:")[1].splitlines()[1:4]
+    assert [line.strip() for line in injected] == [
+        "user diet Bob prefers Italian food on weekends.",
+        "user diet Bob's daughter is allergic to peanuts.",
+        "user diet Bob is vegetarian and avoids fish.",
+    ]
+    assert "agent: From memory: user diet Bob prefers Italian food on weekends." in out
 
 
 def test_half_a_hosted_target_is_refused(offline: None) -> None:

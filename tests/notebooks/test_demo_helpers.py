@@ -48,7 +48,7 @@ def test_the_gate_skips_marked_cells_without_a_daemon(monkeypatch: pytest.Monkey
 def test_start_membraned_explains_how_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(notebook, "find_membraned", lambda: None)
+    monkeypatch.setattr(notebook, "find_membraned", lambda **_: None)
     assert notebook.start_membraned() is None
     out = capsys.readouterr().out
     assert "go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0" in out
@@ -62,30 +62,98 @@ def test_memory_answer_reads_the_first_numbered_memory() -> None:
     assert memory_answer("You are a helpful assistant.") is None
 
 
+def _fake_go_source(root: Path) -> Path:
+    source = root / "membrane"
+    (source / "cmd" / "membraned").mkdir(parents=True)
+    (source / "cmd" / "membraned" / "main.go").write_text("package main\n")
+    return source
+
+
 def test_find_membraned_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cached = tmp_path / "membraned"
-    cached.write_text("#!/bin/sh\n")
+    """MEMBRANED_BIN, then the build cached under the source's hash, then PATH (no source)."""
+    from membrane_integrations.membrane._daemon_build import resolve_membraned, source_hash
+
     monkeypatch.delenv("MEMBRANED_BIN", raising=False)
-    assert find_membraned(search_path=False, cache_dir=tmp_path) is None  # not executable
+    monkeypatch.delenv("MEMBRANED_SOURCE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no go, no membraned
+    source = _fake_go_source(tmp_path)
+    cache = tmp_path / "cache"
+    cached = cache / f"membraned-{source_hash(source)}"
+    cached.parent.mkdir()
+    cached.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("MEMBRANED_SOURCE", str(source))
+    assert find_membraned(cache_dir=cache, quiet=True) is None  # not executable, no Go to build
     cached.chmod(cached.stat().st_mode | stat.S_IXUSR)
-    assert find_membraned(search_path=False, cache_dir=tmp_path) == str(cached)
+    found = resolve_membraned(cache_dir=cache, log=None)
+    assert (found.path, found.how) == (str(cached), "cache")
+    (source / "cmd" / "membraned" / "main.go").write_text("package main // changed\n")
+    assert find_membraned(cache_dir=cache, quiet=True) is None  # a changed source rebuilds
     explicit = tmp_path / "other"
     explicit.write_text("#!/bin/sh\n")
     explicit.chmod(0o755)
     monkeypatch.setenv("MEMBRANED_BIN", str(explicit))
-    assert find_membraned(search_path=False, cache_dir=tmp_path) == str(explicit)
-    monkeypatch.setenv("MEMBRANED_BIN", str(tmp_path / "missing"))
+    assert find_membraned(cache_dir=cache, quiet=True) == str(explicit)
+    monkeypatch.delenv("MEMBRANED_BIN")
+    monkeypatch.delenv("MEMBRANED_SOURCE")
+    (tmp_path / "empty").mkdir()
+    on_path = tmp_path / "empty" / "membraned"
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    assert find_membraned(cache_dir=cache, quiet=True) == str(on_path)
+
+
+def test_resolution_without_go_says_how_to_get_the_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from membrane_integrations.membrane._daemon_build import (
+        MembranedNotFoundError,
+        resolve_membraned,
+    )
+
+    monkeypatch.delenv("MEMBRANED_BIN", raising=False)
+    monkeypatch.setenv("MEMBRANED_SOURCE", str(_fake_go_source(tmp_path)))
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert find_membraned(cache_dir=tmp_path / "nowhere") == str(cached)  # found on PATH
+    with pytest.raises(MembranedNotFoundError, match="Go is not installed") as caught:
+        resolve_membraned(cache_dir=tmp_path / "cache")
+    assert caught.value.no_go
+    assert "go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0" in str(caught.value)
+    monkeypatch.setenv("MEMBRANED_BIN", str(tmp_path / "missing"))
+    with pytest.raises(MembranedNotFoundError, match="not an executable"):
+        resolve_membraned()
+    assert capsys.readouterr().out == ""  # nothing printed when nothing was chosen
+
+
+@pytest.mark.live
+@pytest.mark.membraned
+def test_make_membraned_builds_from_source_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build step for real: go build from MEMBRANED_SOURCE, then the cached binary."""
+    import shutil
+
+    from membrane_integrations.membrane._daemon_build import resolve_membraned
+
+    source = os.environ.get("MEMBRANED_SOURCE")
+    if not source or shutil.which("go") is None:
+        pytest.skip("needs Go and MEMBRANED_SOURCE (make test sets it when the source is there)")
+    monkeypatch.delenv("MEMBRANED_BIN", raising=False)
+    lines: list[str] = []
+    built = resolve_membraned(cache_dir=tmp_path, log=lines.append)
+    again = resolve_membraned(cache_dir=tmp_path, log=lines.append)
+    assert (built.how, again.how, again.path) == ("build", "cache", built.path)
+    assert lines[0].startswith("membraned: built ") and "cached build" in lines[1]
+    with LocalMembraned(built.path) as daemon, daemon.client() as client:
+        assert client.get_metrics()["total_records"] == 0
 
 
 @pytest.mark.live
 def test_launcher_starts_answers_and_cleans_up(
-    standin_membraned: str, monkeypatch: pytest.MonkeyPatch
+    real_membraned: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MEMBRANE_API_KEY", "inherited")  # must not reach the daemon
-    daemon = LocalMembraned(standin_membraned).start()
+    daemon = LocalMembraned().start()  # resolves MEMBRANED_BIN itself
     try:
+        assert daemon.binary == real_membraned
         assert daemon.running and daemon.addr.startswith("127.0.0.1:")
         with daemon.client() as client:
             assert client.ingest_event("e", "r").id

@@ -84,12 +84,12 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
 
 @pytest.mark.live
 @pytest.mark.parametrize("name", ["03_autogen_memory", "04_membrane_typed_memory"])
-def test_daemon_cells_run_against_a_standin(
-    name: str, tmp_path: Path, offline: None, standin_membraned: str
+def test_daemon_cells_run_against_the_real_daemon(
+    name: str, tmp_path: Path, offline: None, real_membraned: str
 ) -> None:
     output = _text(_run(ROOT / "notebooks" / f"{name}.ipynb", tmp_path))
     assert "skipped" not in output
-    assert f"membraned ({standin_membraned}) is running" in output
+    assert f"membraned ({Path(real_membraned).name}) is running" in output
     if name == "03_autogen_memory":
         assert "user diet Bob is vegetarian and avoids fish." in output
     else:

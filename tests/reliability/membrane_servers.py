@@ -1,22 +1,17 @@
 """Membrane servers that can be stopped and started again on the same port with their data.
 
-``DoubleServer`` wraps the in-process TEST DOUBLE (tests/support/membrane_double.py). The double
-keeps records in a dict, so a "restart" hands the same dict to a new double bound to the same
-port: it models a daemon whose store survives a restart, nothing more. It is what exercises the
-client's recovery logic on machines where the real daemon cannot be installed.
+``DaemonServer`` is the real membraned through the package launcher: ``down()`` is SIGTERM
+with the data kept, ``up()`` the same binary on the same ``-addr`` and store.
 
-``DaemonServer`` drives the real membraned (when ``tests/support/membraned.py`` says it is
-available): SIGTERM, then the same binary again with the same ``-addr`` and ``-db``.
+``DoubleServer`` wraps the in-process TEST DOUBLE (tests/support/membrane_double.py) for what a
+real daemon cannot do on demand: hold a call in flight while the server stops. The double keeps
+records in a dict, so a "restart" hands the same dict to a new double bound to the same port.
 """
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Protocol
 
 from tests.support.membrane_double import MembraneDouble
@@ -75,44 +70,17 @@ class DoubleServer:
 
 
 class DaemonServer(Membraned):
-    """The real membraned, restartable with the same address and database file."""
+    """The real membraned, restartable with the same address and store."""
 
     label = "membraned v0.2.0 (real daemon, SIGTERM and restart)"
 
     def down(self) -> None:
-        proc = self._proc
-        assert proc is not None, "the daemon is not running"
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        if self._pump_thread is not None:
-            self._pump_thread.join(timeout=5)
-        self._proc = None
+        assert self.running, "the daemon is not running"
+        self.stop(keep_data=True)
 
     def up(self) -> None:
         assert self._tmp is not None, "start() the daemon before restarting it"
-        prefix = [self.binary] if isinstance(self.binary, str) else list(self.binary)
-        tmp = Path(self._tmp)
-        # the same store as start(): the SQLite file in the kept directory, or the same DSN
-        dsn = getattr(self, "postgres_dsn", None)
-        store = ["-postgres-dsn", dsn] if dsn else ["-db", str(tmp / "membrane.db")]
-        cmd = [*prefix, "-addr", self.addr, *store, "-config", str(tmp / "membraned.yaml")]
-        self._ready = threading.Event()
-        self._proc = subprocess.Popen(
-            cmd,
-            cwd=tmp,
-            env=self._env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
-        self._pump_thread.start()
-        self._wait_ready()
+        self.start()
 
     def close(self) -> None:
         self.stop()

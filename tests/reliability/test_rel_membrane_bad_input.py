@@ -1,7 +1,10 @@
 # ruff: noqa: E501  (one row per line keeps the table of cases readable)
-"""Membrane bad input and bad replies, through both clients against the membraned TEST DOUBLE
-(the real daemon cannot be installed here; the double answers with the statuses and messages
-the spec documents). Each row ends in its typed error and leaves every stored record as it was.
+"""Membrane bad input and bad replies, through both clients.
+
+Bad input and bad credentials run against the real membraned: each row ends in its typed error
+and leaves every stored record as it was (read back from the daemon). A garbled reply (invalid
+JSON in a bytes field) is something only the TEST DOUBLE can produce on demand, so those tests
+keep it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,14 @@ from membrane_integrations.core.errors import (
     NotFoundError,
 )
 from membrane_integrations.core.retry import RetryPolicy
-from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
-from tests.reliability.membrane_servers import DEADLINE, DoubleServer, poll
+from membrane_integrations.membrane import (
+    AsyncMembraneClient,
+    MembraneClient,
+    Sensitivity,
+    TrustContext,
+)
+from tests.reliability.membrane_servers import DEADLINE, DaemonServer, DoubleServer, poll
+from tests.support.membraned import require_daemon
 
 pytestmark = pytest.mark.live
 
@@ -57,14 +66,45 @@ def server() -> Any:
         srv.close()
 
 
-@pytest.fixture(params=["sync", "async"])
-async def client(request: pytest.FixtureRequest, server: DoubleServer) -> AsyncIterator[Client]:
-    if request.param == "sync":
-        with MembraneClient(server.addr, api_key=KEY, retry_policy=FAST) as sync:
+@pytest.fixture
+def daemon() -> Any:
+    srv = DaemonServer(require_daemon(), api_key=KEY).start()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+async def _clients(kind: str, addr: str) -> AsyncIterator[Client]:
+    if kind == "sync":
+        with MembraneClient(addr, api_key=KEY, retry_policy=FAST) as sync:
             yield sync
     else:
-        async with AsyncMembraneClient(server.addr, api_key=KEY, retry_policy=FAST) as aclient:
+        async with AsyncMembraneClient(addr, api_key=KEY, retry_policy=FAST) as aclient:
             yield aclient
+
+
+@pytest.fixture(params=["sync", "async"])
+async def client(request: pytest.FixtureRequest, server: DoubleServer) -> AsyncIterator[Client]:
+    async for c in _clients(request.param, server.addr):
+        yield c
+
+
+@pytest.fixture(params=["sync", "async"])
+async def live_client(
+    request: pytest.FixtureRequest, daemon: DaemonServer
+) -> AsyncIterator[Client]:
+    async for c in _clients(request.param, daemon.addr):
+        yield c
+
+
+def stored(daemon: DaemonServer) -> list[dict[str, Any]]:
+    """Every record the daemon holds, as dicts, in id order (highest trust, all scopes)."""
+    trust = TrustContext(max_sensitivity=Sensitivity.HYPER)
+    with MembraneClient(daemon.addr, api_key=KEY) as admin:
+        records = admin.retrieve("", trust=trust, limit=1000)
+        assert admin.get_metrics()["total_records"] == len(records)
+    return sorted((r.to_dict() for r in records), key=lambda r: r["id"])
 
 
 async def resolve(value: Any) -> Any:
@@ -78,27 +118,27 @@ def _other(client: Client, addr: str, **kwargs: Any) -> Client:
 
 @pytest.mark.parametrize(("act", "error"), [pytest.param(a, e, id=i) for i, a, e in ROWS])
 async def test_bad_input_is_refused_and_nothing_changes(
-    server: DoubleServer, client: Client, act: Act, error: type[MembraneIntegrationsError]
+    daemon: DaemonServer, live_client: Client, act: Act, error: type[MembraneIntegrationsError]
 ) -> None:
-    record = await resolve(client.ingest_event("e", "seed", summary="seed record"))
-    before = copy.deepcopy(server.double.records)
+    record = await resolve(live_client.ingest_event("e", "seed", summary="seed record"))
+    before = stored(daemon)
     with pytest.raises(error):
-        await resolve(act(client, record.id))
-    assert server.double.records == before
+        await resolve(act(live_client, record.id))
+    assert stored(daemon) == before
 
 
 @pytest.mark.parametrize("key", [WRONG, None], ids=["wrong-key", "missing-key"])
 async def test_bad_credentials_write_nothing(
-    server: DoubleServer, client: Client, key: str | None
+    daemon: DaemonServer, live_client: Client, key: str | None
 ) -> None:
-    other = _other(client, server.addr, api_key=key)
+    other = _other(live_client, daemon.addr, api_key=key)
     try:
         with pytest.raises(AuthenticationError) as info:
             await resolve(other.ingest_event("e", "r"))
     finally:
         await resolve(other.close())
     assert WRONG not in f"{info.value} {info.value!r}"
-    assert server.double.records == {}
+    assert stored(daemon) == []
 
 
 @pytest.mark.parametrize("method", ["Retrieve", "RetrieveByID", "GetMetrics"])

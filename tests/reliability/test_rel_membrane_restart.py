@@ -2,21 +2,19 @@
 
 Reads recover through the client's retries (UNAVAILABLE is retried for idempotent RPCs); a write
 while the daemon is down raises a typed error at once and is never re-sent, so nothing is
-written twice. Each scenario runs against the real membraned when it is installed (skipped with
-the installer's reason otherwise) and against the in-process TEST DOUBLE restarted on the same
-port with its records kept, which is what exercises the recovery logic on this machine.
+written twice. Every scenario runs against the real membraned (SIGTERM, then the same binary on
+the same address and database). Only a stop while a call is *held in flight* needs the
+in-process TEST DOUBLE: a real daemon cannot be paused in the middle of one call on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -34,7 +32,6 @@ from tests.reliability.membrane_servers import (
     Restartable,
     poll,
 )
-from tests.support import membrane_double
 from tests.support.membraned import require_daemon
 
 pytestmark = pytest.mark.live
@@ -44,14 +41,10 @@ KEY = "rel-membrane-key"
 PATIENT = RetryPolicy(max_retries=10, initial_backoff=0.05, max_backoff=0.8, jitter=0.25)
 
 
-@pytest.fixture(params=["double", "daemon"])
-def server(request: pytest.FixtureRequest) -> Iterator[Restartable]:
+@pytest.fixture
+def server() -> Iterator[Restartable]:
     random.seed(8)  # the retry jitter
-    srv: Restartable
-    if request.param == "daemon":
-        srv = DaemonServer(require_daemon(), api_key=KEY).start()
-    else:
-        srv = DoubleServer(KEY)
+    srv: Restartable = DaemonServer(require_daemon(), api_key=KEY).start()
     try:
         yield srv
     finally:
@@ -210,45 +203,46 @@ def test_a_read_in_flight_when_the_daemon_stops_is_retried_after_restart(
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
 async def test_a_read_just_after_a_restart_succeeds_with_default_settings(
-    double_server: DoubleServer, kind: str
+    server: Restartable, kind: str
 ) -> None:
     """Bug found here: gRPC waits 1 s (±20%) before reconnecting after a failure and backs off
     up to 120 s, and calls made meanwhile fail at once, so with the default retry budget
     (about 0.75 s) reads kept failing after the daemon was back. The client now caps the
     reconnect backoff (100 ms initial, 1 s at most)."""
     if kind == "sync":
-        with MembraneClient(double_server.addr, api_key=KEY) as client:
+        with MembraneClient(server.addr, api_key=KEY) as client:
             record = client.ingest_event("rel", "ref-default", tags=["w-default"])
-            double_server.down()
+            server.down()
             with pytest.raises(BackendUnavailableError):  # one attempt: writes are not retried
                 client.ingest_event("rel", "ref-while-down")
-            double_server.up()
+            server.up()
             assert client.retrieve_by_id(record.id).id == record.id
     else:
-        async with AsyncMembraneClient(double_server.addr, api_key=KEY) as aclient:
+        async with AsyncMembraneClient(server.addr, api_key=KEY) as aclient:
             record = await aclient.ingest_event("rel", "ref-default", tags=["w-default"])
-            await asyncio.to_thread(double_server.down)
+            await asyncio.to_thread(server.down)
             with pytest.raises(BackendUnavailableError):
                 await aclient.ingest_event("rel", "ref-while-down")
-            await asyncio.to_thread(double_server.up)
+            await asyncio.to_thread(server.up)
             assert (await aclient.retrieve_by_id(record.id)).id == record.id
 
 
-def test_the_daemon_restart_machinery_with_a_stand_in_process() -> None:
-    """``DaemonServer``'s SIGTERM and restart, exercised here with the TEST DOUBLE run as a
-    stand-in *process* (it keeps no records across the restart, so only the mechanics and the
-    client's recovery are checked; the scenarios above need the real daemon for that)."""
-    stand_in = [sys.executable, str(Path(membrane_double.__file__))]
-    server = DaemonServer(stand_in, api_key=KEY).start()
+def test_the_daemon_restart_keeps_the_address_and_the_records() -> None:
+    """``restart(keep_data=True)`` of the launcher: same address, same SQLite file, same record."""
+    server = DaemonServer(require_daemon(), api_key=KEY).start()
     try:
         with MembraneClient(server.addr, api_key=KEY, retry_policy=PATIENT, timeout=5) as client:
-            client.ingest_event("rel", "ref-process")
+            record = client.ingest_event("rel", "ref-process")
             addr = server.addr
             server.down()
             with pytest.raises(BackendUnavailableError):
                 client.ingest_event("rel", "ref-process-down")
             server.up()
             assert server.addr == addr
-            assert client.get_metrics()["total_records"] == 0  # a new stand-in process
+            assert client.get_metrics()["total_records"] == 1
+            server.restart(keep_data=True)
+            assert client.retrieve_by_id(record.id).id == record.id
+            server.restart(keep_data=False)
+            assert client.get_metrics()["total_records"] == 0
     finally:
         server.close()

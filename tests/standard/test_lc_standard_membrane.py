@@ -1,7 +1,7 @@
 """The ``langchain-tests`` standard suites for every Membrane tool and the retriever.
 
-Integration suites run against the in-process membraned TEST DOUBLE (the real daemon cannot be
-installed on every machine); unit suites build the tools on a client that is never called.
+Integration suites run against a real membraned (found or built by the package launcher);
+unit suites build the tools on a client that is never called.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from membrane_integrations.membrane import (
     Sensitivity,
     TrustContext,
 )
-from tests.support.membrane_double import MembraneDouble
+from tests.support.membraned import Membraned, require_daemon
 
 SCOPE = "standard"
 TRUST = TrustContext(max_sensitivity=Sensitivity.MEDIUM, authenticated=True)
@@ -43,13 +43,13 @@ TRUST = TrustContext(max_sensitivity=Sensitivity.MEDIUM, authenticated=True)
 
 @dataclass
 class _World:
-    double: MembraneDouble | None = None
+    double: Membraned | None = None
     client: MembraneClient | None = None
     ids: dict[str, str] = field(default_factory=dict)
     pending: list[AsyncMembraneClient] = field(default_factory=list)
 
-    def running(self) -> tuple[MembraneDouble, MembraneClient]:
-        assert self.double is not None and self.client is not None, "double fixture not active"
+    def running(self) -> tuple[Membraned, MembraneClient]:
+        assert self.double is not None and self.client is not None, "daemon fixture not active"
         return self.double, self.client
 
     def async_client(self) -> AsyncMembraneClient:
@@ -68,7 +68,7 @@ WORLD = _World()
 
 @pytest.fixture(scope="module", autouse=True)
 def _double() -> Iterator[None]:
-    with MembraneDouble() as double, MembraneClient(double.addr, timeout=10) as client:
+    with Membraned(require_daemon()) as double, MembraneClient(double.addr, timeout=10) as client:
         WORLD.double, WORLD.client = double, client
         WORLD.ids = {
             "event": client.ingest_event("file_edit", "src/a.py", summary="edit", scope=SCOPE).id,

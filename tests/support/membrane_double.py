@@ -1,13 +1,15 @@
 """TEST DOUBLE of membraned v0.2.0: an in-process ``grpc.server`` for client tests. Not shipped.
 
-The real daemon cannot be installed on every machine (see ``install_membraned.py``), so the
-adapter's wire path is exercised against this double. It implements the 15 RPCs of
-``membrane.v1.MembraneService`` by the behaviour documented in ``shared/spec/membrane-grpc-v1.md``
-(records kept in a dict; ingestion, trust gating and redaction, salience filter, selection and
-ranking, revisions with their audit entries, reinforce/penalize, metrics, the documented status
-codes and messages) closely enough for client tests. It is NOT the daemon: anything not covered
-by the spec (background decay, storage CHECK failures, rate limiting) is not modelled, and tests
-that must prove daemon behaviour live in ``tests/live/membrane/test_membraned.py``.
+Every test that a real membraned can serve runs on the real daemon (the package launcher finds or
+builds it). This double stays for what a daemon cannot do on demand: inject a status on the next
+calls (``fail_next``), hold a call in flight (``hold``), corrupt a reply (``corrupt``). It
+implements the 15 RPCs of ``membrane.v1.MembraneService`` by the behaviour documented in
+``shared/spec/membrane-grpc-v1.md`` (records kept in a dict; ingestion, trust gating and redaction,
+salience filter, selection and ranking, revisions with their audit entries, reinforce/penalize,
+metrics, the documented status codes and messages) closely enough for client tests. It is NOT the
+daemon: anything not covered by the spec (background decay, storage CHECK failures, rate limiting)
+is not modelled, and tests that must prove daemon behaviour live in
+``tests/live/membrane/test_membraned.py``.
 
 Test hooks: ``fail_next(method, code, n)`` injects statuses, ``hold(method)`` blocks a handler
 until released (for deadline tests), ``corrupt(method)`` returns invalid JSON in the reply's

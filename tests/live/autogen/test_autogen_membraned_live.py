@@ -1,4 +1,4 @@
-"""MembraneMemory against the real membraned daemon (skipped where it cannot be installed)."""
+"""MembraneMemory against the real membraned daemon (gated by ``require_daemon``)."""
 
 from __future__ import annotations
 

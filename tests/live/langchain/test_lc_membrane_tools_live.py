@@ -1,7 +1,6 @@
-"""Membrane tools and retriever against the in-process membraned TEST DOUBLE (sync and async).
+"""Membrane tools and retriever against a real membraned (sync and async).
 
-The real daemon cannot be installed on every machine; ``test_against_real_membraned`` runs
-the same round trip on it when ``tests/support/membraned.py`` finds one, and skips otherwise.
+One daemon serves the module; every test works in its own scope, so records do not mix.
 """
 
 from __future__ import annotations
@@ -24,8 +23,7 @@ from membrane_integrations.membrane import (
     Sensitivity,
     TrustContext,
 )
-from tests.support.membrane_double import MembraneDouble
-from tests.support.membraned import running_daemon
+from tests.support.membraned import Membraned, require_daemon, running_daemon
 
 pytestmark = pytest.mark.live
 
@@ -33,20 +31,21 @@ TRUST = TrustContext(max_sensitivity=Sensitivity.MEDIUM, authenticated=True)
 
 
 @pytest.fixture(scope="module")
-def double() -> Iterator[MembraneDouble]:
-    with MembraneDouble() as server:
+def daemon() -> Iterator[Membraned]:
+    """The real daemon of this module."""
+    with Membraned(require_daemon()) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def client(double: MembraneDouble) -> Iterator[MembraneClient]:
-    with MembraneClient(double.addr, timeout=10) as c:
+def client(daemon: Membraned) -> Iterator[MembraneClient]:
+    with MembraneClient(daemon.addr, timeout=10) as c:
         yield c
 
 
 @pytest.fixture
-async def aclient(double: MembraneDouble) -> AsyncIterator[AsyncMembraneClient]:
-    async with AsyncMembraneClient(double.addr, timeout=10) as c:
+async def aclient(daemon: Membraned) -> AsyncIterator[AsyncMembraneClient]:
+    async with AsyncMembraneClient(daemon.addr, timeout=10) as c:
         yield c
 
 

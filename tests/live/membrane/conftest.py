@@ -1,4 +1,9 @@
-"""Fixtures for the Membrane live tests: the in-process TEST DOUBLE and the real daemon."""
+"""Fixtures for the Membrane live tests: the real daemon, and the TEST DOUBLE for what it cannot do.
+
+``any_client`` is a sync or async client of a real membraned (a fresh one per test, API key on).
+``double_client`` is the same on the in-process TEST DOUBLE, kept for the tests that need a
+server to fail, hold or corrupt a reply on demand (``fail_next``, ``hold``, bad JSON).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ import pytest
 from membrane_integrations.core.retry import RetryPolicy
 from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
 from tests.support.membrane_double import MembraneDouble
-from tests.support.membraned import SelfSignedCert, make_self_signed_cert
+from tests.support.membraned import Membraned, SelfSignedCert, make_self_signed_cert, require_daemon
 
 API_KEY = "test-secret-key-123"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_backoff=0.0, jitter=0.0)
@@ -34,16 +39,35 @@ def cert(tmp_path: Path) -> SelfSignedCert:
     return make_self_signed_cert(tmp_path / "tls")
 
 
-@pytest.fixture(params=["sync", "async"])
-async def any_client(
-    request: pytest.FixtureRequest, double: MembraneDouble
-) -> AsyncIterator[MembraneClient | AsyncMembraneClient]:
-    """A sync or an async client for the double; tests wrap every call in ``resolve``."""
-    if request.param == "sync":
-        with MembraneClient(double.addr, api_key=API_KEY, retry_policy=FAST_RETRIES) as client:
+@pytest.fixture
+def live_daemon() -> Iterator[Membraned]:
+    """A fresh real membraned (API key on) for each test: every test starts from no records."""
+    with Membraned(require_daemon(), api_key=API_KEY) as daemon:
+        yield daemon
+
+
+async def _clients(kind: str, addr: str) -> AsyncIterator[MembraneClient | AsyncMembraneClient]:
+    if kind == "sync":
+        with MembraneClient(addr, api_key=API_KEY, retry_policy=FAST_RETRIES) as client:
             yield client
     else:
-        async with AsyncMembraneClient(
-            double.addr, api_key=API_KEY, retry_policy=FAST_RETRIES
-        ) as aclient:
+        async with AsyncMembraneClient(addr, api_key=API_KEY, retry_policy=FAST_RETRIES) as aclient:
             yield aclient
+
+
+@pytest.fixture(params=["sync", "async"])
+async def any_client(
+    request: pytest.FixtureRequest, live_daemon: Membraned
+) -> AsyncIterator[MembraneClient | AsyncMembraneClient]:
+    """A sync or an async client of the real daemon; tests wrap every call in ``resolve``."""
+    async for client in _clients(request.param, live_daemon.addr):
+        yield client
+
+
+@pytest.fixture(params=["sync", "async"])
+async def double_client(
+    request: pytest.FixtureRequest, double: MembraneDouble
+) -> AsyncIterator[MembraneClient | AsyncMembraneClient]:
+    """A sync or an async client of the TEST DOUBLE (for injected failures only)."""
+    async for client in _clients(request.param, double.addr):
+        yield client

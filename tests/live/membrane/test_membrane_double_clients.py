@@ -1,7 +1,9 @@
-"""Both Membrane clients end to end over a real loopback gRPC channel, against the TEST DOUBLE.
+"""Both Membrane clients end to end over a loopback gRPC channel.
 
-The double (tests/support/membrane_double.py) stands in for membraned, which cannot be installed
-here; the same behaviours are asserted against the real daemon in test_membraned.py.
+``any_client`` tests run against a fresh real membraned. The tests that take ``double`` /
+``double_client`` need a server that fails, holds or corrupts a reply on demand
+(``fail_next``, ``hold``, a bad JSON field): the TEST DOUBLE (tests/support/membrane_double.py)
+does that; a real daemon cannot.
 """
 
 from __future__ import annotations
@@ -223,12 +225,12 @@ async def test_not_found_invalid_argument_and_failed_precondition(any_client: Cl
 
 
 async def test_api_key_sent_as_bearer_metadata_on_every_call(
-    any_client: Client, double: MembraneDouble
+    double_client: Client, double: MembraneDouble
 ) -> None:
-    rec = await resolve(any_client.ingest_event("e", "r"))
-    await resolve(any_client.retrieve("x"))
-    await resolve(any_client.reinforce(rec.id, "a", "b"))
-    await resolve(any_client.get_metrics())
+    rec = await resolve(double_client.ingest_event("e", "r"))
+    await resolve(double_client.retrieve("x"))
+    await resolve(double_client.reinforce(rec.id, "a", "b"))
+    await resolve(double_client.get_metrics())
     assert len(double.calls) == 4
     assert {c.metadata.get("authorization") for c in double.calls} == {f"Bearer {API_KEY}"}
 
@@ -291,43 +293,45 @@ async def test_client_default_timeout_applies(double: MembraneDouble) -> None:
 
 @pytest.mark.parametrize("code", [grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED])
 async def test_idempotent_reads_are_retried(
-    any_client: Client, double: MembraneDouble, code: grpc.StatusCode
+    double_client: Client, double: MembraneDouble, code: grpc.StatusCode
 ) -> None:
-    rec = await resolve(any_client.ingest_event("e", "r"))
+    rec = await resolve(double_client.ingest_event("e", "r"))
     double.fail_next("RetrieveByID", code, times=2)
-    assert (await resolve(any_client.retrieve_by_id(rec.id))).id == rec.id
+    assert (await resolve(double_client.retrieve_by_id(rec.id))).id == rec.id
     assert len(double.calls_of("RetrieveByID")) == 3
     double.fail_next("Retrieve", code, times=1)
-    assert len(await resolve(any_client.retrieve("x"))) == 1
+    assert len(await resolve(double_client.retrieve("x"))) == 1
     double.fail_next("GetMetrics", code, times=1)
-    assert (await resolve(any_client.get_metrics()))["total_records"] == 1
+    assert (await resolve(double_client.get_metrics()))["total_records"] == 1
 
 
-async def test_reads_give_up_after_max_retries(any_client: Client, double: MembraneDouble) -> None:
+async def test_reads_give_up_after_max_retries(
+    double_client: Client, double: MembraneDouble
+) -> None:
     double.fail_next("GetMetrics", grpc.StatusCode.UNAVAILABLE, times=5)
     with pytest.raises(BackendUnavailableError):
-        await resolve(any_client.get_metrics())
+        await resolve(double_client.get_metrics())
     assert len(double.calls_of("GetMetrics")) == 3  # FAST_RETRIES: 1 + 2 retries
 
 
 @pytest.mark.parametrize("method", ["IngestEvent", "Reinforce"])
 async def test_writes_are_not_retried(
-    any_client: Client, double: MembraneDouble, method: str
+    double_client: Client, double: MembraneDouble, method: str
 ) -> None:
-    rec = await resolve(any_client.ingest_event("e", "r"))
+    rec = await resolve(double_client.ingest_event("e", "r"))
     double.calls.clear()
     double.fail_next(method, grpc.StatusCode.UNAVAILABLE, times=1)
     with pytest.raises(BackendUnavailableError):
         if method == "IngestEvent":
-            await resolve(any_client.ingest_event("e", "r2"))
+            await resolve(double_client.ingest_event("e", "r2"))
         else:
-            await resolve(any_client.reinforce(rec.id, "a", "b"))
+            await resolve(double_client.reinforce(rec.id, "a", "b"))
     assert len(double.calls_of(method)) == 1
 
 
-async def test_not_found_is_not_retried(any_client: Client, double: MembraneDouble) -> None:
+async def test_not_found_is_not_retried(double_client: Client, double: MembraneDouble) -> None:
     with pytest.raises(NotFoundError):
-        await resolve(any_client.retrieve_by_id("nope"))
+        await resolve(double_client.retrieve_by_id("nope"))
     assert len(double.calls_of("RetrieveByID")) == 1
 
 
@@ -364,15 +368,15 @@ async def test_status_mapping_over_the_wire(
 
 @pytest.mark.parametrize("method", ["RetrieveByID", "Retrieve", "GetMetrics", "IngestEvent"])
 async def test_invalid_json_in_bytes_field_is_malformed_response(
-    any_client: Client, double: MembraneDouble, method: str
+    double_client: Client, double: MembraneDouble, method: str
 ) -> None:
-    rec = await resolve(any_client.ingest_event("e", "r"))
+    rec = await resolve(double_client.ingest_event("e", "r"))
     double.corrupt(method)
     calls = {
-        "RetrieveByID": lambda: any_client.retrieve_by_id(rec.id),
-        "Retrieve": lambda: any_client.retrieve("x"),
-        "GetMetrics": lambda: any_client.get_metrics(),
-        "IngestEvent": lambda: any_client.ingest_event("e", "r"),
+        "RetrieveByID": lambda: double_client.retrieve_by_id(rec.id),
+        "Retrieve": lambda: double_client.retrieve("x"),
+        "GetMetrics": lambda: double_client.get_metrics(),
+        "IngestEvent": lambda: double_client.ingest_event("e", "r"),
     }
     with pytest.raises(MalformedResponseError) as info:
         await resolve(calls[method]())

@@ -1,31 +1,33 @@
-"""The daemon harness itself, exercised with the TEST DOUBLE run as a stand-in process.
+"""The package launcher (``LocalMembraned``, through the tests' ``Membraned``) on the real daemon.
 
-The real membraned cannot be installed here, so these tests start ``membrane_double.py`` with
-membraned's command line (``-addr``, ``-db``, ``-config``; ``MEMBRANE_API_KEY``; TLS from the
-config file; the ready line on stderr; SIGTERM) to prove the harness starts, polls readiness,
-passes the key and the TLS config, and cleans up. The same harness runs the real daemon in
-test_membraned.py.
+It starts membraned with its command line (``-addr``, ``-db``, ``-config``; the key in
+``MEMBRANE_API_KEY``; TLS from the config file), waits for the ready line and a GetMetrics,
+scrubs inherited daemon variables, reports an early exit with the daemon's stderr, stops with
+SIGTERM and cleans up, and restarts on the same address with or without its data.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 from pathlib import Path
 
 import grpc
 import pytest
 
 from membrane_integrations.core.errors import AuthenticationError
-from tests.live.membrane.daemon_scenarios import SCENARIOS
-from tests.support.membraned import DaemonStartError, Membraned, free_port
+from membrane_integrations.membrane.daemon import DAEMON_ENV
+from tests.support.membraned import DaemonStartError, Membraned, free_port, require_daemon
 
-pytestmark = pytest.mark.live
-
-STAND_IN = [sys.executable, str(Path(__file__).parents[2] / "support" / "membrane_double.py")]
+pytestmark = [pytest.mark.live, pytest.mark.membraned]
 
 
-def test_starts_polls_ready_and_cleans_up() -> None:
-    daemon = Membraned(STAND_IN).start()
+@pytest.fixture(scope="module")
+def daemon_bin() -> str:
+    return require_daemon()
+
+
+def test_starts_polls_ready_and_cleans_up(daemon_bin: str) -> None:
+    daemon = Membraned(daemon_bin).start()
     tmp = daemon._tmp
     try:
         assert tmp is not None and (tmp / "membrane.db").exists()
@@ -37,57 +39,84 @@ def test_starts_polls_ready_and_cleans_up() -> None:
     finally:
         daemon.stop()
     assert tmp is not None and not tmp.exists()
+    assert not daemon.running
     assert "membraned: listening on" in daemon.stderr
     assert "shutdown complete" in daemon.stderr  # SIGTERM led to a graceful stop
 
 
-def test_api_key_is_passed_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MEMBRANE_API_KEY", "inherited-value")  # must not leak into the daemon
-    with Membraned(STAND_IN) as open_daemon, open_daemon.client(api_key=None) as client:
-        client.get_metrics()
-    with Membraned(STAND_IN, api_key="harness-key") as daemon:
+def test_inherited_daemon_variables_are_scrubbed(
+    daemon_bin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in DAEMON_ENV:
+        monkeypatch.setenv(name, "inherited-value")
+    # An inherited encryption key would make the SQLite open fail; an inherited API key would
+    # lock the client out: neither reaches the daemon.
+    with Membraned(daemon_bin) as open_daemon, open_daemon.client(api_key=None) as client:
+        assert client.get_metrics()["total_records"] == 0
+        assert not (DAEMON_ENV & set(open_daemon._env()))
+    with Membraned(daemon_bin, api_key="harness-key") as daemon:
+        assert daemon._env()["MEMBRANE_API_KEY"] == "harness-key"
         with daemon.client() as client:
             client.get_metrics()
         with daemon.client(api_key=None) as anonymous, pytest.raises(AuthenticationError):
             anonymous.get_metrics()
+        assert "harness-key" not in repr(daemon)
+    assert os.environ["MEMBRANE_API_KEY"] == "inherited-value"  # ours untouched
 
 
-async def test_tls_mode_makes_a_certificate_and_the_clients_trust_it() -> None:
-    with Membraned(STAND_IN, tls=True) as daemon:
+async def test_tls_mode_makes_a_certificate_and_the_clients_trust_it(daemon_bin: str) -> None:
+    with Membraned(daemon_bin, tls=True) as daemon:
         assert daemon.cert is not None and daemon.cert.cert_path.exists()
         with daemon.client() as client:
             record = client.ingest_event("e", "r")
         async with daemon.async_client() as aclient:
             assert (await aclient.retrieve_by_id(record.id)).id == record.id
+        with daemon.client(tls_ca_cert=None) as plaintext, pytest.raises(Exception):  # noqa: B017
+            plaintext.get_metrics()
+    assert daemon.cert is not None and not daemon.cert.cert_path.exists()
 
 
-def test_early_exit_reports_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
-    import tests.support.membraned as harness
-
-    with Membraned(STAND_IN) as first:
+def test_early_exit_reports_stderr(daemon_bin: str) -> None:
+    with Membraned(daemon_bin) as first:
         # A second daemon on the same (busy) port exits with its failure on stderr.
-        busy = first.port
-        monkeypatch.setattr(harness, "free_port", lambda: busy)
-        second = Membraned(STAND_IN)
-        with pytest.raises(DaemonStartError, match="failed to create grpc server"):
+        second = Membraned(daemon_bin, port=first.port)
+        with pytest.raises(
+            DaemonStartError, match=r"exited with status 1: .*address already in use"
+        ):
             second.start()
         assert second._tmp is None  # cleaned up after the failed start
     assert free_port() > 0
 
 
+def test_a_bad_config_value_is_reported_with_the_daemons_words(daemon_bin: str) -> None:
+    bad = Membraned(daemon_bin, extra_config={"default_sensitivity": "top-secret"})
+    with pytest.raises(DaemonStartError, match="invalid default sensitivity"):
+        bad.start()
+
+
 def test_missing_binary_fails_fast(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DaemonStartError, match="could not start membraned"):
         Membraned(str(tmp_path / "no-such-membraned")).start()
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-async def test_live_scenarios_run_through_the_harness(name: str) -> None:
-    with Membraned(STAND_IN) as daemon, daemon.client(timeout=10) as client:
-        await SCENARIOS[name](client)
+def test_restart_keeps_or_drops_the_data(daemon_bin: str, tmp_path: Path) -> None:
+    db = tmp_path / "kept.db"
+    with Membraned(daemon_bin, db_path=db) as daemon:
+        addr = daemon.addr
+        with daemon.client() as client:
+            record = client.ingest_event("e", "kept")
+        daemon.restart(keep_data=True)
+        assert daemon.addr == addr and daemon.stderr.count("membraned: listening on") == 2
+        with daemon.client() as client:
+            assert client.retrieve_by_id(record.id).id == record.id
+        daemon.restart(keep_data=False)
+        with daemon.client() as client:
+            assert client.get_metrics()["total_records"] == 0
+    assert db.exists()  # a caller's db_path is never deleted
 
 
-def test_status_codes_survive_the_process_boundary() -> None:
-    with Membraned(STAND_IN) as daemon, daemon.client() as client:
+def test_status_codes_survive_the_process_boundary(daemon_bin: str) -> None:
+    with Membraned(daemon_bin) as daemon, daemon.client() as client:
         try:
             client.retrieve_by_id("missing")
         except grpc.RpcError as exc:

@@ -1,107 +1,72 @@
-"""The PostgreSQL daemon harness, wired end to end with a stand-in for membraned.
+"""The PostgreSQL daemon harness, end to end with the real membraned.
 
-The real daemon cannot be installed here, so a small stand-in script records what the harness
-gave it (``-postgres-dsn``, the config YAML, the embedding key in the environment) and then runs
-the membraned TEST DOUBLE. The test checks every piece membraned would use: the DSN reaches an
-empty database with ``vector``, the config names the emulator's ``/v1/embeddings`` with its native
-dimension, that endpoint answers with the key from the environment, and everything is removed.
+The harness gives the daemon a fresh database with ``vector`` (``-postgres-dsn``; an inherited
+``MEMBRANE_POSTGRES_DSN`` never reaches it), a config naming the emulator's ``/v1/embeddings`` with
+the emulator's own dimension, and the embedding key in the environment only. The daemon proves
+each piece: it creates its schema in *our* database, records the configured model and dimension
+in ``embedding_metadata``, and its start-time backfill embeds a record through the emulator
+(which answers 401 without the key).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sys
+import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from tests.support.membraned_pg import EMBEDDING_MODEL, PostgresStack
-from tests.support.pgvector import require_pgserver
+from tests.support.membraned_pg import EMBEDDING_MODEL, PostgresStack, require_postgres_stack
 
-pytestmark = pytest.mark.live
-
-ROOT = Path(__file__).resolve().parents[3]
-STAND_IN = f"""
-import hashlib, json, os, sys
-sys.path.insert(0, {str(ROOT)!r})
-args = sys.argv[1:]
-at = args.index("-postgres-dsn")
-dsn = args[at + 1]
-del args[at : at + 2]
-key = os.environ.get("MEMBRANE_EMBEDDING_API_KEY", "")
-report = {{
-    "dsn": dsn,
-    "argv": args,
-    "config": open(args[args.index("-config") + 1]).read(),
-    "key_sha": hashlib.sha256(key.encode()).hexdigest() if key else None,
-    "inherited_dsn": os.environ.get("MEMBRANE_POSTGRES_DSN"),
-}}
-with open(os.environ["STAND_IN_REPORT"], "w") as fh:
-    json.dump(report, fh)
-from tests.support.membrane_double import main
-raise SystemExit(main(args + ["-db", os.environ["STAND_IN_REPORT"] + ".db"]))
-"""
+pytestmark = [pytest.mark.live, pytest.mark.membraned]
+DEADLINE = 30.0
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[PostgresStack]:
-    require_pgserver()
+def daemon_bin() -> str:
+    return require_postgres_stack()
+
+
+@pytest.fixture(scope="module")
+def stack(daemon_bin: str) -> Iterator[PostgresStack]:
     with PostgresStack() as running:
         yield running
 
 
 def test_daemon_gets_a_fresh_vector_database_and_the_emulator_embeddings(
-    stack: PostgresStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: PostgresStack, daemon_bin: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MEMBRANE_POSTGRES_DSN", "postgres://inherited/should-not-leak")
-    script = tmp_path / "membraned_stand_in.py"
-    script.write_text(STAND_IN)
-    report_path = tmp_path / "report.json"
-    daemon = stack.membraned(
-        [sys.executable, str(script)], extra_env={"STAND_IN_REPORT": str(report_path)}
-    )
-    with daemon, daemon.client(timeout=5) as client:
-        assert client.get_metrics()["total_records"] == 0
-        report = json.loads(report_path.read_text())
-    assert "-db" not in report["argv"]
-    assert report["inherited_dsn"] is None
-
-    database = report["dsn"].rsplit("/", 1)[1].split("?")[0]
-    assert report["dsn"].startswith(f"postgresql://postgres@127.0.0.1:{stack.cluster.port}/")
-    tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-    assert stack.cluster.sql(tables, database=database) == "0"  # empty: a fresh database
-    ext = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-    assert stack.cluster.sql(ext, database=database) == "0.8.5"
-
-    config = yaml.safe_load(report["config"])
-    assert config["backend"] == "postgres"
-    assert config["rate_limit_per_second"] == 0
-    assert config["embedding_model"] == EMBEDDING_MODEL
-    assert config["embedding_dimensions"] == stack.emulator.engine.native_dimensions()
-    assert "embedding_api_key" not in config and stack.emulator.api_key not in report["config"]
-    key = stack.emulator.api_key
-    assert report["key_sha"] == hashlib.sha256(key.encode()).hexdigest()
-
-    # what membraned will send: an OpenAI embeddings request to the configured endpoint
-    reply = httpx.post(
-        config["embedding_endpoint"],
-        json={"model": config["embedding_model"], "input": ["deploy on Tuesday", "green tea"]},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=10,
-    )
-    assert reply.status_code == 200
-    data = reply.json()["data"]
-    assert [d["index"] for d in data] == [0, 1]
-    assert all(len(d["embedding"]) == config["embedding_dimensions"] for d in data)
+    daemon = stack.membraned(daemon_bin)
+    with daemon, daemon.client(timeout=30) as client:
+        assert daemon._tmp is not None
+        config = yaml.safe_load((daemon._tmp / "membraned.yaml").read_text())
+        assert config["backend"] == "postgres" and config["rate_limit_per_second"] == 0
+        assert config["embedding_model"] == EMBEDDING_MODEL
+        assert config["embedding_dimensions"] == stack.dimensions > 0
+        assert stack.emulator.api_key not in (daemon._tmp / "membraned.yaml").read_text()
+        assert daemon._env()["MEMBRANE_EMBEDDING_API_KEY"] == stack.emulator.api_key
+        assert "MEMBRANE_POSTGRES_DSN" not in daemon._env()
+        # the daemon made its schema in the database we gave it, with our model and dimension
+        meta = dict(stack.sql(daemon, "SELECT key, value FROM embedding_metadata"))
+        assert meta == {"dimensions": str(stack.dimensions), "model": EMBEDDING_MODEL}
+        record = client.ingest_observation("harness", "checks", "the embedding key")
+        daemon.restart(keep_data=True)  # the start-time backfill embeds it, with the key
+        deadline = time.monotonic() + DEADLINE
+        count = "SELECT count(*) FROM trigger_embeddings"
+        while stack.sql(daemon, count) != [["1"]]:
+            assert time.monotonic() < deadline, "the backfill never embedded the record"
+            time.sleep(0.05)  # polling the database under the deadline
+        [[embedded_id, model]] = stack.sql(
+            daemon, "SELECT record_id, model FROM trigger_embeddings"
+        )
+        assert (embedded_id, model) == (record.id, EMBEDDING_MODEL)
+    assert daemon._tmp is None  # the daemon's temp dir (config file) is gone
     refused = httpx.post(
         config["embedding_endpoint"], json={"model": "m", "input": "x"}, timeout=10
     )
-    assert refused.status_code == 401
-    assert daemon._tmp is None  # the daemon's temp dir (config file) is gone
+    assert refused.status_code == 401  # so the backfill above did use the key
 
 
 def test_every_daemon_gets_its_own_database(stack: PostgresStack) -> None:

@@ -1,13 +1,15 @@
-"""Client-side re-ranking over the membraned TEST DOUBLE, which ranks by salience like SQLite.
+"""Client-side re-ranking over the real membraned on SQLite, which ranks by salience only.
 
 The labelled corpus (``corpus.py``) spreads salience across topics, so salience alone fails the
 recall@5 floor; ``MembraneRetriever(embeddings=...)`` and ``MembraneMemory(embeddings=...)``
-must reach it with the emulator's hashed embedder behind a LangChain ``Embeddings``.
+must reach it with the emulator's hashed embedder behind a LangChain ``Embeddings``. The size
+of the candidate pool asked of the daemon is observed on our own client (a spy on ``retrieve``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,22 +25,35 @@ from tests.live.membrane_pg.corpus import (
     recall_at_5,
     seed,
 )
-from tests.support.membrane_double import MembraneDouble
+from tests.support.membraned import Membraned, require_daemon
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.membraned]
 
-API_KEY = "rerank-double-key-5e1"
+API_KEY = "rerank-sqlite-key-5e1"
 
 
 @pytest.fixture
-def double() -> Iterator[MembraneDouble]:
-    with MembraneDouble(api_key=API_KEY) as server:
+def daemon() -> Iterator[Membraned]:
+    with Membraned(require_daemon(), api_key=API_KEY) as server:
         yield server
 
 
+def spy_limits(client: Any) -> list[int]:
+    """Record the ``limit`` of every ``retrieve`` the client sends (then calls through)."""
+    limits: list[int] = []
+    real = client.retrieve
+
+    def retrieve(*args: Any, **kwargs: Any) -> Any:
+        limits.append(kwargs.get("limit", 10))
+        return real(*args, **kwargs)
+
+    client.retrieve = retrieve
+    return limits
+
+
 @pytest.fixture
-async def seeded(double: MembraneDouble) -> dict[str, str]:
-    with MembraneClient(double.addr, api_key=API_KEY) as client:
+async def seeded(daemon: Membraned) -> dict[str, str]:
+    with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         return await seed(client)
 
 
@@ -46,22 +61,20 @@ def _ids(docs: list[object]) -> list[str]:
     return [str(getattr(d, "id", None)) for d in docs]
 
 
-async def test_salience_alone_fails_the_floor(
-    double: MembraneDouble, seeded: dict[str, str]
-) -> None:
-    with MembraneClient(double.addr, api_key=API_KEY) as client:
+async def test_salience_alone_fails_the_floor(daemon: Membraned, seeded: dict[str, str]) -> None:
+    with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         ranked = [
             [r.id for r in client.retrieve(q, trust=TrustContext(scopes=[SCOPE]), limit=5)]
             for q, _ in QUERIES
         ]
-    assert all(ids == ranked[0] for ids in ranked), "the double ignores the query, like SQLite"
+    assert all(ids == ranked[0] for ids in ranked), "SQLite ignores the query"
     assert recall_at_5(ranked, seeded) < 0.35 < RECALL_FLOOR
 
 
 async def test_retriever_without_embeddings_ignores_the_query(
-    double: MembraneDouble, seeded: dict[str, str]
+    daemon: Membraned, seeded: dict[str, str]
 ) -> None:
-    with MembraneClient(double.addr, api_key=API_KEY) as client:
+    with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         retriever = MembraneRetriever(client=client, scope=SCOPE, k=5)
         first = _ids(retriever.invoke(QUERIES[0][0]))
         assert all(_ids(retriever.invoke(q)) == first for q, _ in QUERIES[1:])
@@ -69,11 +82,10 @@ async def test_retriever_without_embeddings_ignores_the_query(
     assert saliences == sorted(saliences, reverse=True)
 
 
-async def test_retriever_reranks_with_embeddings(
-    double: MembraneDouble, seeded: dict[str, str]
-) -> None:
+async def test_retriever_reranks_with_embeddings(daemon: Membraned, seeded: dict[str, str]) -> None:
     embeddings = HashingLangChainEmbeddings()
-    with MembraneClient(double.addr, api_key=API_KEY) as client:
+    with MembraneClient(daemon.addr, api_key=API_KEY) as client:
+        limits = spy_limits(client)
         plain = MembraneRetriever(client=client, scope=SCOPE, k=5)
         # the pool covers the whole corpus: a record outside the pool cannot be re-ranked in
         retriever = MembraneRetriever(
@@ -85,19 +97,20 @@ async def test_retriever_reranks_with_embeddings(
         assert [seeded[ids[0]] for ids in ranked] == [topic for _, topic in QUERIES]
         assert sum(topic != salience_first for _, topic in QUERIES) == len(QUERIES) - 1
         assert len(retriever.invoke(QUERIES[0][0], k=2)) == 2
-        assert double.calls_of("Retrieve")[-1].request.limit == 40
+        assert limits[-1] == 40
         # without candidate_pool the daemon is asked for 4 x k with a floor of 20
         default_pool = MembraneRetriever(client=client, scope=SCOPE, k=6, embeddings=embeddings)
         assert len(default_pool.invoke(QUERIES[0][0])) == 6
-        assert double.calls_of("Retrieve")[-1].request.limit == 24
+        assert limits[-1] == 24
     assert recall_at_5(ranked, seeded) >= RECALL_FLOOR
     assert embeddings.calls > 0
     assert "embeddings" not in retriever.model_dump()
     assert "Hashing" not in repr(retriever)
 
 
-async def test_retriever_reranks_async(double: MembraneDouble, seeded: dict[str, str]) -> None:
-    async with AsyncMembraneClient(double.addr, api_key=API_KEY) as aclient:
+async def test_retriever_reranks_async(daemon: Membraned, seeded: dict[str, str]) -> None:
+    async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as aclient:
+        limits = spy_limits(aclient)
         retriever = MembraneRetriever(
             async_client=aclient,
             scope=SCOPE,
@@ -106,15 +119,15 @@ async def test_retriever_reranks_async(double: MembraneDouble, seeded: dict[str,
             candidate_pool=40,
         )
         ranked = [_ids(await retriever.ainvoke(q)) for q, _ in QUERIES]
-    assert double.calls_of("Retrieve")[-1].request.limit == 40
+    assert limits[-1] == 40
     assert recall_at_5(ranked, seeded) >= RECALL_FLOOR
 
 
 async def test_memory_query_reranks_with_embeddings(
-    double: MembraneDouble, seeded: dict[str, str]
+    daemon: Membraned, seeded: dict[str, str]
 ) -> None:
-    config = MembraneMemoryConfig(container=SCOPE, addr=double.addr, k=5)
-    async with AsyncMembraneClient(double.addr, api_key=API_KEY) as aclient:
+    config = MembraneMemoryConfig(container=SCOPE, addr=daemon.addr, k=5)
+    async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as aclient:
         plain = MembraneMemory(config, client=aclient)
         memory = MembraneMemory(
             config, client=aclient, embeddings=HashingLangChainEmbeddings(), candidate_pool=40
