@@ -130,7 +130,7 @@ def _tags(metadata: Mapping[str, Any], kind: MemoryKind, fmt: TextFormat) -> lis
         tags.append(_MIME_TAGS[fmt])
     consumed = _KIND_KEYS[kind] | {"kind", "sensitivity", "tags"}
     for key, value in metadata.items():
-        if key in _RESERVED:
+        if isinstance(key, str) and key.casefold() in _RESERVED:
             raise InvalidRequestError(
                 f"metadata key {key!r} is reserved: the record scope is the memory's container",
                 field="metadata",

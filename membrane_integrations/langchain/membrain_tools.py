@@ -42,10 +42,10 @@ from ..membrain.models import (
     TraverseResult,
     UnlinkResult,
 )
+from ..membrain.tenancy import Tenancy, visible_edges, visible_nodes, visible_search
 from . import _format as fmt
 from ._base import MemoryTool, is_async_client
 from ._driver import Call, Plan
-from ._tenancy import Tenancy, visible_edges, visible_nodes, visible_search
 
 __all__ = [
     "MEMBRAIN_GRAPH_TOOLS",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from membrane_integrations.core.errors import InvalidRequestError, NotFoundError
-from membrane_integrations.core.scope import container_filter, container_token
-from membrane_integrations.langchain._tenancy import Tenancy
+from membrane_integrations.membrain.tenancy import Tenancy, container_filter, container_token
 
 ADVERSARIAL = ["bob", "Bob", "bob2", "a.b", "aXb", "a|b", "a", "b", ".*", "é-ü😀", "e-u"]
 
