@@ -16,7 +16,8 @@ a record one level above the ceiling comes back redacted. The application fixes 
   the daemon also returns unscoped records (empty scope) to every caller, and redacted copies
   are skipped unless the application asked for them. A record id outside the view is "not
   found", exactly as a missing one.
-* **Writes.** New records get ``scope`` (never one from the caller), the application's source
+* **Writes.** New records get ``scope`` (never one from the caller: metadata keys naming it are
+  refused by :func:`check_metadata_key`), the application's source
   and actor, and a sensitivity at least the floor: a caller may ask for *more* sensitive,
   never less.
 
@@ -44,9 +45,29 @@ from typing import Any
 from ..core.errors import InvalidRequestError
 from .types import MemoryRecord, Sensitivity, TrustContext
 
-__all__ = ["MembraneView"]
+__all__ = ["RESERVED_METADATA_KEYS", "MembraneView", "check_metadata_key"]
 
 _ORDER = [s.value for s in Sensitivity]
+# Metadata that would choose the record's scope: the scope is the application's, never metadata's.
+RESERVED_METADATA_KEYS = frozenset({"scope", "container"})
+
+
+def check_metadata_key(key: object, *, field: str = "metadata") -> None:
+    """Refuse a metadata key that would name the record's scope, in any letter case.
+
+    >>> check_metadata_key("topic")
+    >>> try:
+    ...     check_metadata_key("Scope")
+    ... except InvalidRequestError as exc:
+    ...     print(exc.field)
+    metadata
+    """
+    if isinstance(key, str) and key.casefold() in RESERVED_METADATA_KEYS:
+        raise InvalidRequestError(
+            f"metadata key {key!r} is reserved: the record scope is set by the application "
+            "(the memory's container), not by metadata",
+            field=field,
+        )
 
 
 def _value(level: Any) -> str:
