@@ -581,6 +581,8 @@ class MembrainGraphTraverseTool(MembrainTool):
     args_schema: type[BaseModel] = GraphTraverseArgs
 
     def _plan(self, args: dict[str, Any]) -> Plan:
+        # a foreign start is "not found", as a missing one: no existence oracle across containers
+        yield from self._owned([args["start_memory_id"]])
         result: TraverseResult = yield Call(
             "graph_traverse",
             (args["start_memory_id"], args["query"]),
