@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 settings.register_profile(
     "tenancy",
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,

@@ -293,6 +293,11 @@ async def _autogen_example(
             added = [m for m in await context.get_messages() if isinstance(m, SystemMessage)]
             assert all(foreign not in str(m.content) for m in added)
 
+        await a.clear()  # Alice's bulk delete leaves Bob's memories alone
+        with MembrainClient(key, base_url=url) as raw:
+            assert raw.count(scope=[container_filter(alice)]) == 0
+            assert raw.count(scope=[container_filter(bob)]) >= 1
+        await a.add(_text(secret))
         await b.clear()  # Bob's bulk delete leaves Alice's memory alone
         with MembrainClient(key, base_url=url) as raw:
             assert raw.count(scope=[container_filter(alice)]) == 1
