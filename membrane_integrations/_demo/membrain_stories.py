@@ -28,8 +28,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 from pydantic import SecretStr
 
-from ..core.scope import container_token, time_filter, time_token
+from ..core.scope import time_filter, time_token
 from ..membrain import MembrainClient
+from ..membrain.tenancy import container_token
 from .console import Console, short
 from .models import autogen_chat_client, langchain_chat_model, model_label
 
@@ -246,7 +247,7 @@ def autogen_story(target: MembrainTarget, container: str, console: Console) -> S
 
 def cleanup(target: MembrainTarget, containers: list[str]) -> int:
     """Delete everything the stories stored in ``containers``; returns how many were deleted."""
-    from ..core.scope import container_filter
+    from ..membrain.tenancy import container_filter
 
     deleted = 0
     with target.client() as client:

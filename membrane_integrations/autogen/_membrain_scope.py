@@ -1,7 +1,8 @@
 """Pure mapping between ``MemoryContent.metadata`` and Membrain scope tokens / category.
 
-On add, metadata becomes literal scope tokens after the container's token and guard token
-(:func:`membrane_integrations.core.scope.container_write_tokens`):
+On add, metadata becomes literal scope tokens after the container's token and guard token; the
+tenancy rule itself (which tokens, keys and values a container may store) is
+:class:`membrane_integrations.membrain.tenancy.Tenancy`, applied to every key and token here:
 
 * ``category`` becomes the memory's category;
 * ``scope`` (a list of strings) is stored as given (literal tokens);
@@ -10,8 +11,10 @@ On add, metadata becomes literal scope tokens after the container's token and gu
   filtered with ``type\\.preference``;
 * the text format is stored as ``mime.json`` or ``mime.markdown`` (plain text has no token).
 
-The keys ``container`` and ``mime`` are reserved, and a ``container.*`` token in ``scope`` must be
-this memory's own: metadata can never write into another tenant's container. The result-only keys
+The key ``mime`` (any letter case) is reserved for the format. A key, value or ``scope`` token
+that the server would read as a container token (``CONTAINER``, ``Container.alice``, ...) is
+refused with :class:`~membrane_integrations.core.errors.InvalidRequestError`: metadata can
+never write into another tenant's container, and nothing is silently rewritten. The result-only keys
 ``id``, ``score`` and ``backend`` are ignored, so a queried item can be added again as it is.
 
 Example:
@@ -31,13 +34,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.errors import InvalidRequestError
-from ..core.scope import container_write_tokens, validate_tokens
+from ..core.scope import validate_tokens
+from ..membrain.tenancy import Tenancy
 from ._render import TextFormat
 
 __all__ = ["RESULT_KEYS", "format_of", "metadata_to_scope"]
 
 RESULT_KEYS = frozenset({"id", "score", "backend"})
-_RESERVED = frozenset({"container", "mime"})
 _MIME_TOKENS: dict[TextFormat, str] = {"json": "mime.json", "markdown": "mime.markdown"}
 
 
@@ -55,54 +58,46 @@ def _scalar(key: str, value: Any) -> str:
     )
 
 
-def _explicit_tokens(container: str, value: Any) -> list[str]:
+def _explicit_tokens(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise InvalidRequestError("metadata['scope'] must be a list of tokens", field="metadata")
-    own = {t.casefold() for t in container_write_tokens(container)}
-    out: list[str] = []
-    for token in validate_tokens(list(value), field="metadata['scope']"):
-        folded = token.casefold()
-        if folded.startswith("mime."):
-            continue
-        if folded.startswith(("container.", "^container")) and folded not in own:
-            raise InvalidRequestError(
-                f"metadata['scope'] names another container ({token!r}); a memory only writes "
-                f"to its own container {container!r}",
-                field="metadata",
-            )
-        out.append(token)
-    return out
+    tokens = validate_tokens(list(value), field="metadata['scope']")
+    return [t for t in tokens if not t.casefold().startswith("mime.")]
 
 
 def metadata_to_scope(
-    container: str, metadata: Mapping[str, Any] | None, fmt: TextFormat
+    container: str | Tenancy, metadata: Mapping[str, Any] | None, fmt: TextFormat
 ) -> tuple[list[str], str | None]:
     """The scope tokens (container token first) and the category for one add."""
-    tokens = container_write_tokens(container)
+    tenancy = container if isinstance(container, Tenancy) else Tenancy(container)
+    extra: list[tuple[str, str]] = []  # (field, token)
     if fmt in _MIME_TOKENS:
-        tokens.append(_MIME_TOKENS[fmt])
+        extra.append(("metadata", _MIME_TOKENS[fmt]))
     category: str | None = None
     for key, value in (metadata or {}).items():
         if key in RESULT_KEYS or value is None:
             continue
         if not isinstance(key, str) or not key:
             raise InvalidRequestError("metadata keys must be non-empty strings", field="metadata")
-        if key in _RESERVED:
+        field = f"metadata[{key!r}]"
+        tenancy.check_key(key, field=field)
+        if key.casefold() == "mime":
             raise InvalidRequestError(
-                f"metadata key {key!r} is reserved: the container comes from the memory's "
-                "config and the format from the MIME type",
-                field="metadata",
+                f"metadata key {key!r} is reserved: the format comes from the MIME type",
+                field=field,
             )
         if key == "category":
             category = _scalar(key, value)
         elif key == "scope":
-            tokens.extend(_explicit_tokens(container, value))
+            extra.extend((field, t) for t in _explicit_tokens(value))
         elif isinstance(value, (list, tuple)):
-            tokens.extend(f"{key}.{_scalar(key, v)}" for v in value)
+            extra.extend((field, f"{key}.{_scalar(key, v)}") for v in value)
         else:
-            tokens.append(f"{key}.{_scalar(key, value)}")
-    unique = list(dict.fromkeys(tokens))
-    return validate_tokens(unique), category
+            extra.append((field, f"{key}.{_scalar(key, value)}"))
+    for field, token in extra:
+        tenancy.check_token(token, field=field)
+    tokens = tenancy.write_tokens([t for _, t in extra], field="metadata")
+    return tokens, category
 
 
 def format_of(tokens: Sequence[str]) -> TextFormat:

@@ -39,6 +39,7 @@ from typing import Any, cast
 from autogen_core.memory import MemoryContent, MemoryMimeType
 
 from ..core.errors import InvalidRequestError
+from ..membrane.tenancy import check_metadata_key
 from ..membrane.types import (
     EpisodicPayload,
     MemoryRecord,
@@ -58,7 +59,6 @@ _KIND_KEYS: dict[MemoryKind, frozenset[str]] = {
     "working_state": frozenset({"thread_id", "state", "next_actions", "open_questions"}),
 }
 _RESULT_KEYS = frozenset({"id", "score", "salience", "confidence", "type", "backend"})
-_RESERVED = frozenset({"scope", "container", "mime"})
 _SENSITIVITIES = ("public", "low", "medium", "high", "hyper")
 _MIME_TAGS: dict[TextFormat, str] = {"json": "mime.json", "markdown": "mime.markdown"}
 
@@ -130,9 +130,10 @@ def _tags(metadata: Mapping[str, Any], kind: MemoryKind, fmt: TextFormat) -> lis
         tags.append(_MIME_TAGS[fmt])
     consumed = _KIND_KEYS[kind] | {"kind", "sensitivity", "tags"}
     for key, value in metadata.items():
-        if key in _RESERVED:
+        check_metadata_key(key)
+        if isinstance(key, str) and key.casefold() == "mime":
             raise InvalidRequestError(
-                f"metadata key {key!r} is reserved: the record scope is the memory's container",
+                f"metadata key {key!r} is reserved: the format comes from the MIME type",
                 field="metadata",
             )
         if key in consumed or key in _RESULT_KEYS or value is None:

@@ -19,7 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from ..core.errors import InvalidRequestError
-from ..core.scope import container_token, validate_patterns
+from ..core.scope import validate_patterns
+from ..membrain.tenancy import Tenancy
 
 __all__ = [
     "MembrainMemoryConfig",
@@ -69,7 +70,7 @@ class _MemoryConfig(BaseModel):
     @classmethod
     def _check_container(cls, value: str) -> str:
         try:
-            container_token(value)
+            Tenancy(value)
         except InvalidRequestError as exc:
             raise ValueError(exc.message) from None
         return value

@@ -9,8 +9,8 @@ from autogen_core.memory import MemoryContent
 from typing_extensions import Self
 
 from ..core.errors import InvalidRequestError
-from ..core.scope import combine_scope, container_filter, token_matches
 from ..membrain import AsyncMembrainClient
+from ..membrain.tenancy import Tenancy, visible_search
 from ._base import BackendMemory, run_linked
 from ._membrain_scope import format_of, metadata_to_scope
 from ._render import content_to_text, text_to_content
@@ -69,6 +69,7 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
         """Use ``client`` if given (this memory will not close it), else build one from config."""
         super().__init__(config)
         self._config = config
+        self._tenancy = Tenancy(config.container)
         self._owns_client = client is None
         if client is None:
             client = AsyncMembrainClient(
@@ -101,7 +102,7 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
         caller resume with ``memory.client.wait_for_job``).
         """
         stored = content_to_text(content)
-        tokens, category = metadata_to_scope(self._config.container, content.metadata, stored.fmt)
+        tokens, category = metadata_to_scope(self._tenancy, content.metadata, stored.fmt)
         await run_linked(
             self._client.add(
                 stored.text,
@@ -122,18 +123,17 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
                 f"unknown query argument(s): {', '.join(sorted(kwargs))}; use limit= or scope=",
                 field="query",
             )
-        patterns = combine_scope(self._config.container, [*self._config.scope, *(extra or [])])
+        patterns = self._tenancy.read_scope([*self._config.scope, *(extra or [])])
         response = await run_linked(
             self._client.search(
                 text, k=limit, scope=patterns, response_format="raw", rerank=self._config.rerank
             ),
             token,
         )
-        own = [container_filter(self._config.container)]
         items: list[MemoryContent] = []
-        for node in response.nodes:
-            # Defence in depth: a hit without our container token is never shown.
-            if not token_matches(own, node.scope) or node.semantic_score < self._config.min_score:
+        # Defence in depth: a hit without our container token is never shown.
+        for node in visible_search(self._tenancy, response).nodes:
+            if node.semantic_score < self._config.min_score:
                 continue
             metadata: dict[str, Any] = {
                 "id": node.id,
@@ -148,7 +148,7 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
 
     async def clear(self) -> None:
         """Delete every memory of this container (bulk delete by the anchored container filter)."""
-        await self._client.delete_bulk(scope=[container_filter(self._config.container)])
+        await self._client.delete_bulk(scope=self._tenancy.read_scope(None))
 
     async def close(self) -> None:
         """Close the HTTP client if this memory created it."""

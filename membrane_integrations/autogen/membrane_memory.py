@@ -12,6 +12,7 @@ from typing_extensions import Self
 from ..core.errors import InvalidRequestError
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
 from ..membrane import AsyncMembraneClient
+from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, MemoryType, Sensitivity, TrustContext
 from ._base import BackendMemory, run_linked
 from ._membrane_records import build_ingest, record_to_content
@@ -92,6 +93,16 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
         if candidate_pool is not None and candidate_pool < 1:
             raise ValueError("candidate_pool must be at least 1")
         self._config = config
+        # The container is both the only trust scope and the only scope in view.
+        self._view = MembraneView(
+            base=TrustContext(
+                max_sensitivity=Sensitivity(config.max_sensitivity),
+                authenticated=True,
+                actor_id=config.actor_id,
+                scopes=[config.container],
+            ),
+            scope=config.container,
+        )
         self._embeddings = embeddings
         self._candidate_pool = candidate_pool
         self._owns_client = client is None
@@ -118,18 +129,9 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
     def __repr__(self) -> str:
         return f"MembraneMemory(container={self._config.container!r})"
 
-    def _trust(self, max_sensitivity: str) -> TrustContext:
-        return TrustContext(
-            max_sensitivity=Sensitivity(max_sensitivity),
-            authenticated=True,
-            actor_id=self._config.actor_id,
-            scopes=[self._config.container],
-        )
-
     def _own(self, record: MemoryRecord) -> bool:
-        return (
-            record.scope == self._config.container and not record.redacted and record.salience > 0.0
-        )
+        # salience 0 is a cleared (penalized) episodic record: gone for this memory
+        return self._view.visible(record) and record.salience > 0.0
 
     async def add(
         self, content: MemoryContent, cancellation_token: CancellationToken | None = None
@@ -154,7 +156,7 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
             records = await run_linked(
                 self._client.retrieve(
                     text,
-                    trust=self._trust(max_sensitivity),
+                    trust=self._view.trust_with(max_sensitivity=Sensitivity(max_sensitivity)),
                     memory_types=memory_types,
                     min_salience=max(self._config.min_salience, _VISIBLE),
                     limit=fetch,

@@ -1,4 +1,7 @@
-"""Shared building blocks: errors, scope tokens and filters, the retry policy."""
+"""Shared building blocks: errors, scope-token helpers, the retry policy.
+
+The container rule of each backend lives in its adapter: ``membrain.tenancy``, ``membrane.tenancy``.
+"""
 
 from .errors import (
     AuthenticationError,
@@ -17,14 +20,7 @@ from .errors import (
     ServerError,
 )
 from .retry import RetryPolicy, parse_retry_after
-from .scope import (
-    combine_scope,
-    container_filter,
-    container_token,
-    time_filter,
-    time_token,
-    validate_patterns,
-)
+from .scope import time_filter, time_token, validate_patterns
 
 __all__ = [
     "AuthenticationError",
@@ -42,9 +38,6 @@ __all__ = [
     "RateLimitedError",
     "RetryPolicy",
     "ServerError",
-    "combine_scope",
-    "container_filter",
-    "container_token",
     "parse_retry_after",
     "time_filter",
     "time_token",

@@ -1,16 +1,12 @@
-"""Scope tokens and the regex filters that select them.
+"""Scope tokens and the regex filters that select them (backend-neutral helpers).
 
 Membrain stores a list of literal *scope tokens* on each memory and filters reads with a list
 of regex *patterns* (PostgreSQL ``~*``: case-insensitive, AND across patterns, each pattern
-matching at least one token of the same memory). This module builds both sides so that
-tenancy is structural:
-
-* :func:`container_token` is what we store (``container.<id>``, with the id encoded so that
-  the server's case-insensitive matching cannot make two ids collide: see below);
-* :func:`container_filter` is what we search with (``^container\\.<escaped id>$``), always the
-  first pattern, so a pattern that comes from a model can only narrow the result, never widen it;
-* :func:`combine_scope` puts the container filter first and ANDs extra patterns after it;
-* :func:`validate_patterns` compiles every pattern before anything is sent.
+matching at least one token of the same memory). This module holds what does not depend on
+whose memory it is: escaping a literal, the documented limits on tokens, compiling patterns
+before anything is sent, the server's matching rule, and time-bucket tokens. The container rule
+(which tokens a container stores, which filter every read sends first, which results belong to
+it) is :mod:`membrane_integrations.membrain.tenancy`.
 
 The regex subset we accept is the intersection of Python's ``re`` and PostgreSQL's advanced
 regular expressions: literals, ``.``, classes ``[...]``, anchors ``^`` and ``$``, groups
@@ -19,19 +15,11 @@ forms), and the escapes ``\\d \\w \\s`` with their negations. Named groups (``(?
 ``(?<n>...)``), atomic groups ``(?>...)``, inline comments ``(?#...)`` and back-references by name
 are rejected, because PostgreSQL would read them differently or not at all.
 
-Container ids made of lowercase ASCII letters, digits and ``_ . - : @`` are stored as they are
-(``container.prod-bot``, ``container.user_42``). Every other character is percent-encoded as UTF-8
-with lowercase hex (``Bob`` becomes ``container.%42ob``, ``a|b`` becomes ``container.a%7cb``).
-Because the server matches scopes case-insensitively, storing ``Bob`` literally would let the
-container ``bob`` read it; encoded, distinct ids always give tokens that differ even ignoring case.
-
 Example:
-    >>> container_token("prod-bot")
-    'container.prod-bot'
-    >>> container_filter("a.b")
-    '^container\\\\.a\\\\.b$'
-    >>> combine_scope("bob", ["type\\\\.preference"])
-    ['^container\\\\.bob$', 'type\\\\.preference']
+    >>> escape_literal("a.b")
+    'a\\\\.b'
+    >>> token_matches(["^type\\\\.pref"], ["type.preference"])
+    True
 """
 
 from __future__ import annotations
@@ -45,11 +33,6 @@ from .errors import InvalidRequestError
 __all__ = [
     "MAX_SCOPE_TOKENS",
     "MAX_SCOPE_TOKEN_LENGTH",
-    "combine_scope",
-    "container_filter",
-    "container_token",
-    "container_write_tokens",
-    "encode_container_id",
     "escape_literal",
     "time_filter",
     "time_token",
@@ -70,8 +53,6 @@ _UNSUPPORTED = (
     (re.compile(r"\(\?#"), "inline comments (?#...)"),
 )
 _TIME_GRAINS = ("day", "week", "month")
-# Characters with no case variants and no surprises in either regex dialect once escaped.
-_TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-:@")
 
 
 def escape_literal(text: str) -> str:
@@ -81,62 +62,6 @@ def escape_literal(text: str) -> str:
     'a\\\\.b\\\\|c'
     """
     return "".join("\\" + ch if ch in _META else ch for ch in text)
-
-
-def _check_container_id(container_id: str) -> None:
-    if not isinstance(container_id, str) or not container_id:
-        raise InvalidRequestError("container id must be a non-empty string", field="container")
-    if any(ch in container_id for ch in "\r\n\t\x00"):
-        raise InvalidRequestError(
-            "container id must not contain control characters", field="container"
-        )
-    if len(container_token(container_id, _checked=True)) > MAX_SCOPE_TOKEN_LENGTH:
-        raise InvalidRequestError(
-            f"container id is too long: the token 'container.<id>' must be at most "
-            f"{MAX_SCOPE_TOKEN_LENGTH} characters",
-            field="container",
-        )
-
-
-def encode_container_id(container_id: str) -> str:
-    """The id as it appears in the token: unchanged if it is lowercase-safe, else percent-encoded.
-
-    >>> encode_container_id("user_42"), encode_container_id("Bob"), encode_container_id("a|b")
-    ('user_42', '%42ob', 'a%7cb')
-    """
-    return "".join(
-        ch if ch in _TOKEN_SAFE else "".join(f"%{b:02x}" for b in ch.encode("utf-8"))
-        for ch in container_id
-    )
-
-
-def container_token(container_id: str, *, _checked: bool = False) -> str:
-    """The scope token stored on every memory of a container: ``container.<encoded id>``."""
-    if not _checked:
-        _check_container_id(container_id)
-    return f"container.{encode_container_id(container_id)}"
-
-
-def container_write_tokens(container_id: str) -> list[str]:
-    """The tokens to store on every write of a container: its token, then a *guard* token.
-
-    Membrain reads every stored token of a new memory as a regex when it looks for near-duplicates
-    to merge into and neighbours to link (guide section 4.1, AND semantics). Read as a regex,
-    ``container.a.b`` also matches ``container.aXb``, so without more an add in one container could
-    merge into another container's memory. The guard is the anchored filter itself: as a pattern
-    it admits only candidates of exactly this container, and as a stored literal it starts with
-    ``^``, so no container filter ever selects it.
-
-    >>> container_write_tokens("a.b")
-    ['container.a.b', '^container\\\\.a\\\\.b$']
-    """
-    return [container_token(container_id), container_filter(container_id)]
-
-
-def container_filter(container_id: str) -> str:
-    """The anchored, escaped pattern that matches exactly one container's token."""
-    _check_container_id(container_id)
-    return f"^container\\.{escape_literal(encode_container_id(container_id))}$"
 
 
 def _bucket(grain: str, when: date | datetime) -> str:
@@ -219,20 +144,6 @@ def validate_patterns(patterns: Iterable[str] | None, *, field: str = "scope") -
                 field=field,
             ) from exc
     return out
-
-
-def combine_scope(container_id: str | None, extra: Iterable[str] | None = None) -> list[str]:
-    """The container filter first, then every extra pattern (AND). Validates all of them."""
-    patterns: list[str] = []
-    if container_id is not None:
-        patterns.append(container_filter(container_id))
-    patterns.extend(validate_patterns(extra))
-    if len(patterns) > MAX_SCOPE_TOKENS:
-        raise InvalidRequestError(
-            f"scope has {len(patterns)} patterns; at most {MAX_SCOPE_TOKENS} are allowed",
-            field="scope",
-        )
-    return patterns
 
 
 def token_matches(patterns: Sequence[str], tokens: Sequence[str]) -> bool:

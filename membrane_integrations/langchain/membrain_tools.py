@@ -42,10 +42,10 @@ from ..membrain.models import (
     TraverseResult,
     UnlinkResult,
 )
+from ..membrain.tenancy import Tenancy, visible_edges, visible_nodes, visible_search
 from . import _format as fmt
 from ._base import MemoryTool, is_async_client
 from ._driver import Call, Plan
-from ._tenancy import Tenancy, visible_edges, visible_nodes, visible_search
 
 __all__ = [
     "MEMBRAIN_GRAPH_TOOLS",
@@ -581,6 +581,8 @@ class MembrainGraphTraverseTool(MembrainTool):
     args_schema: type[BaseModel] = GraphTraverseArgs
 
     def _plan(self, args: dict[str, Any]) -> Plan:
+        # a foreign start is "not found", as a missing one: no existence oracle across containers
+        yield from self._owned([args["start_memory_id"]])
         result: TraverseResult = yield Call(
             "graph_traverse",
             (args["start_memory_id"], args["query"]),

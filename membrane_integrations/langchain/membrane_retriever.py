@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -23,6 +22,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SkipValidation, model_validator
 
 from ..core.rerank import arerank, candidate_pool, rerank
+from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, TrustContext
 from ._base import is_async_client
 from ._format_membrane import render_payload
@@ -112,11 +112,17 @@ class MembraneRetriever(BaseRetriever):
             raise ValueError("give client= (MembraneClient) and/or async_client=")
         return self
 
+    @property
+    def view(self) -> MembraneView:
+        """The tenancy rule this retriever applies (trust sent, records kept)."""
+        return MembraneView(
+            base=self.trust, scope=self.scope, include_redacted=self.redacted == "mark"
+        )
+
     def _request(self, k: int | None) -> tuple[int, dict[str, Any]]:
         size = self.k if k is None else k
-        scopes = list(self.trust.scopes) or ([self.scope] if self.scope else [])
         kwargs: dict[str, Any] = {
-            "trust": dataclasses.replace(self.trust, scopes=scopes),
+            "trust": self.view.trust,
             "memory_types": self.memory_types,
             "min_salience": self.min_salience,
             # ask for more: out-of-scope and redacted records are dropped afterwards
@@ -127,12 +133,8 @@ class MembraneRetriever(BaseRetriever):
         return size, kwargs
 
     def _kept(self, records: list[MemoryRecord]) -> list[Document]:
-        return [
-            record_document(r)
-            for r in records
-            if (not self.scope or r.scope == self.scope)
-            and (self.redacted == "mark" or not r.redacted)
-        ]
+        view = self.view
+        return [record_document(r) for r in records if view.visible(r)]
 
     def _documents(self, query: str, records: list[MemoryRecord], size: int) -> list[Document]:
         docs = self._kept(records)

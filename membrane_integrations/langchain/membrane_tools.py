@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, model_validator
 
 from ..core.errors import NotFoundError, PermissionDeniedError
+from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from . import _format_membrane as fmt
 from ._base import MemoryTool, is_async_client
@@ -51,7 +51,6 @@ __all__ = [
 
 SensitivityName = Literal["public", "low", "medium", "high", "hyper"]
 MemoryTypeName = Literal["episodic", "working", "semantic", "competence", "plan_graph"]
-_ORDER = [s.value for s in Sensitivity]
 _TAGS = Field(default=None, max_length=20, description="Optional tags for later filtering.")
 _SENSITIVITY = Field(
     default=None,
@@ -223,21 +222,20 @@ class MembraneTool(MemoryTool):
         return self.async_client
 
     @property
-    def effective_trust(self) -> TrustContext:
-        """The trust sent: the toolkit's, with its actor and (if none given) its scope."""
-        scopes = list(self.trust.scopes) or ([self.scope] if self.scope else [])
-        return dataclasses.replace(
-            self.trust, actor_id=self.trust.actor_id or self.actor, scopes=scopes
+    def view(self) -> MembraneView:
+        """The tenancy rule this tool applies (trust sent, records in view, write floor)."""
+        return MembraneView(
+            base=self.trust,
+            actor=self.actor,
+            scope=self.scope,
+            floor=self.sensitivity,
+            include_redacted=self.include_redacted,
         )
 
-    def _in_view(self, record: MemoryRecord) -> bool:
-        return not self.scope or record.scope == self.scope
-
-    def _write_sensitivity(self, asked: str | None) -> str:
-        floor = _enum_value(self.sensitivity)
-        if asked is None:
-            return floor
-        return asked if _ORDER.index(asked) > _ORDER.index(floor) else floor
+    @property
+    def effective_trust(self) -> TrustContext:
+        """The trust sent: the toolkit's, with its actor and (if none given) its scope."""
+        return self.view.trust
 
     def _visible(self, record_id: str) -> Generator[Call, Any, MemoryRecord]:
         """Read a record with the toolkit's trust; anything outside the view is not found."""
@@ -247,13 +245,13 @@ class MembraneTool(MemoryTool):
             )
         except (NotFoundError, PermissionDeniedError):
             record = MemoryRecord(id="")
-        if not record.id or record.redacted or not self._in_view(record):
+        if not record.id or record.redacted or not self.view.in_view(record):
             raise NotFoundError(f"record {record_id!r} was not found", grpc_code="NOT_FOUND")
         return record
 
     def _common(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
-            "sensitivity": self._write_sensitivity(args.get("sensitivity")),
+            "sensitivity": self.view.write_sensitivity(args.get("sensitivity")),
             "source": self.source,
             "tags": args.get("tags"),
             "scope": self.scope,
@@ -264,10 +262,6 @@ class MembraneTool(MemoryTool):
 
     def _action(self, action: str, record: MemoryRecord, text: str) -> tuple[str, Any]:
         return text, MembraneActionResult(action=action, record_id=record.id, record=record)
-
-
-def _enum_value(value: Any) -> str:
-    return str(getattr(value, "value", value))
 
 
 class MembraneRetrieveTool(MembraneTool):
@@ -295,9 +289,8 @@ class MembraneRetrieveTool(MembraneTool):
                 "limit": args["limit"],
             },
         )
-        kept = [
-            r for r in records if self._in_view(r) and (self.include_redacted or not r.redacted)
-        ]
+        view = self.view
+        kept = [r for r in records if view.visible(r)]
         return fmt.render_records(kept, budget=self.max_chars), kept
 
 

@@ -23,8 +23,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SkipValidation, model_validator
 
 from ..membrain.models import MemoryNode, SearchResponse
+from ..membrain.tenancy import Tenancy, visible_search
 from ._base import is_async_client
-from ._tenancy import Tenancy, visible_search
 
 __all__ = ["MembrainRetriever", "search_documents"]
 

@@ -15,9 +15,9 @@ from typing import Any
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, SkipValidation, model_validator
 
+from ..membrain.tenancy import Tenancy
 from ._base import is_async_client
 from ._format import DEFAULT_BUDGET
-from ._tenancy import Tenancy
 from .membrain_tools import (
     MEMBRAIN_GRAPH_TOOLS,
     MEMBRAIN_READ_TOOLS,

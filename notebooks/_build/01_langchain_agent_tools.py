@@ -136,7 +136,7 @@ assert "Rex" not in bob_answer
 # filter the tools use).
 
 # %%
-from membrane_integrations.core.scope import container_filter
+from membrane_integrations.membrain.tenancy import container_filter
 
 alice = [container_filter("nb-alice")]
 print("alice has", client.count(scope=alice), "memories:")

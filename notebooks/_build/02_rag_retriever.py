@@ -35,7 +35,8 @@ print("Membrain at", emulator.url if emulator else os.environ["MEMBRAIN_BASE_URL
 # %%
 from datetime import date
 
-from membrane_integrations.core.scope import container_token, time_filter, time_token
+from membrane_integrations.core.scope import time_filter, time_token
+from membrane_integrations.membrain.tenancy import container_token
 
 NOTES = {
     "nb-payments": [
@@ -170,7 +171,7 @@ for doc in interpreted.invoke(QUESTION):
 # ## Clean up
 
 # %%
-from membrane_integrations.core.scope import container_filter
+from membrane_integrations.membrain.tenancy import container_filter
 
 for team in NOTES:
     print(team, client.delete_bulk(scope=[container_filter(team)]).deleted_count, "deleted")

@@ -24,11 +24,11 @@ from membrane_integrations.core.errors import (
     ServerError,
 )
 from membrane_integrations.core.retry import RetryPolicy
-from membrane_integrations.core.scope import container_filter
 from membrane_integrations.emulator import FaultConfig, MembrainEmulator
 from membrane_integrations.langchain import MembrainAddTool, MembrainSearchTool
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient, PollPolicy
 from membrane_integrations.membrain.models import IngestAccepted, IngestResult, SearchResponse
+from membrane_integrations.membrain.tenancy import container_filter
 from tests.reliability.ledger import Ledger, facts, reconcile
 
 pytestmark = pytest.mark.live

@@ -16,7 +16,6 @@ from langchain_core.tools import BaseTool
 from langchain_tests.integration_tests import RetrieversIntegrationTests, ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 
-from membrane_integrations.core.scope import container_token
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import (
     MembrainAddTool,
@@ -33,6 +32,7 @@ from membrane_integrations.langchain import (
     MembrainUpdateTool,
 )
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
+from membrane_integrations.membrain.tenancy import container_token
 
 CONTAINER = "standard"
 

@@ -17,7 +17,9 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
-from membrane_integrations.core.errors import ServerError
+from membrane_integrations.core.errors import InvalidRequestError, ServerError
+from membrane_integrations.langchain import MembrainRetriever
+from membrane_integrations.membrain import MembrainClient
 
 pytestmark = pytest.mark.live
 
@@ -117,6 +119,37 @@ async def test_containers_are_isolated_on_the_server(
     assert (await memories["bob"].query("launch code", limit=10)).results == []
     assert len((await memories["bob2"].query("launch code", limit=10)).results) == 1
     assert len((await memories["axb"].query("launch code", limit=10)).results) == 1
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"CONTAINER": "alice"},  # issue 13: the key compared case-sensitively let this through
+        {"Container": "alice"},
+        {"\u212aey": "x", "cONTAINER": ["alice"]},
+        {"scope": ["CONTAINER.alice"]},
+        {"scope": ["^Container\\.alice$"]},
+        {"scope": ["\uff43ontainer.alice"]},  # fullwidth c: NFKC folds it to c
+    ],
+)
+async def test_bob_cannot_write_into_alices_container_through_metadata(
+    make_memory: Callable[..., MembrainMemory], metadata: dict[str, Any]
+) -> None:
+    """Issue 13: Bob's add naming ``alice`` in metadata is refused; Alice's reads see nothing."""
+    bob, alice = make_memory("bob"), make_memory("alice")
+    with pytest.raises(InvalidRequestError) as refused:
+        await bob.add(_text("Bob secret", **metadata))
+    assert refused.value.field is not None and refused.value.field.startswith("metadata")
+    assert (await alice.query("secret", limit=10)).results == []
+    with MembrainClient(emulator_api_key(bob), base_url=bob.config.base_url) as client:
+        assert MembrainRetriever(client=client, container="alice").invoke("Bob secret") == []
+    assert (await bob.query("secret", limit=10)).results == []  # nothing was stored at all
+
+
+def emulator_api_key(memory: MembrainMemory) -> str:
+    key = memory.config.api_key
+    assert key is not None
+    return key.get_secret_value()
 
 
 async def test_assistant_agent_sees_the_memories_in_its_model_call(

@@ -14,10 +14,10 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 
-from membrane_integrations.core.scope import container_filter
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import MembrainRetriever, MembrainToolkit
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
+from membrane_integrations.membrain.tenancy import container_filter
 from membrane_integrations.testing import MemoryRuleChatModel
 
 pytestmark = pytest.mark.live

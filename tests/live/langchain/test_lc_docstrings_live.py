@@ -14,7 +14,7 @@ MODULES = [
     "membrane_integrations.langchain._driver",
     "membrane_integrations.langchain._format",
     "membrane_integrations.langchain._format_membrane",
-    "membrane_integrations.langchain._tenancy",
+    "membrane_integrations.membrain.tenancy",
     "membrane_integrations.langchain.membrain_tools",
     "membrane_integrations.langchain.membrane_retriever",
     "membrane_integrations.langchain.membrane_toolkit",

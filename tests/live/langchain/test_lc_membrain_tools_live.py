@@ -10,7 +10,6 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
-from membrane_integrations.core.scope import container_token
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import MembrainToolkit
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
@@ -27,6 +26,7 @@ from membrane_integrations.membrain.models import (
     TraverseResult,
     UnlinkResult,
 )
+from membrane_integrations.membrain.tenancy import container_token
 
 pytestmark = pytest.mark.live
 

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
 from membrane_integrations.core.errors import InvalidRequestError, ServerError
-from membrane_integrations.core.scope import container_write_tokens
+from membrane_integrations.membrain.tenancy import container_write_tokens
 
 from .autogen_fake_membrain import API_KEY, FakeMembrain
 

@@ -17,7 +17,7 @@ from membrane_integrations.autogen._render import (
     text_to_content,
 )
 from membrane_integrations.core.errors import InvalidRequestError
-from membrane_integrations.core.scope import container_write_tokens
+from membrane_integrations.membrain.tenancy import container_write_tokens
 
 _IMAGE = Image(PILImage.new("RGB", (1, 1)))
 

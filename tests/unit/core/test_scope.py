@@ -1,4 +1,4 @@
-"""core.scope: container tokens and filters, time buckets, pattern validation, AND semantics."""
+"""core.scope and membrain.tenancy: container tokens, time buckets, patterns, AND semantics."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from membrane_integrations.core.errors import InvalidRequestError
 from membrane_integrations.core.scope import (
     MAX_SCOPE_TOKEN_LENGTH,
     MAX_SCOPE_TOKENS,
-    combine_scope,
-    container_filter,
-    container_token,
-    encode_container_id,
     escape_literal,
     time_filter,
     time_token,
     token_matches,
     validate_patterns,
     validate_tokens,
+)
+from membrane_integrations.membrain.tenancy import (
+    combine_scope,
+    container_filter,
+    container_token,
+    encode_container_id,
 )
 
 ADVERSARIAL_IDS = [
@@ -109,10 +111,12 @@ def test_bad_container_ids_rejected(bad: str) -> None:
         container_token(bad)
 
 
-def test_container_token_length_limit_is_the_token_limit() -> None:
-    longest = "x" * (MAX_SCOPE_TOKEN_LENGTH - len("container."))
-    assert len(container_token(longest)) == MAX_SCOPE_TOKEN_LENGTH
-    with pytest.raises(InvalidRequestError):
+def test_container_id_length_limit_is_the_guard_token_limit() -> None:
+    # every write stores the guard ``^container\.<id>$`` too, the longer of the two tokens
+    longest = "x" * (MAX_SCOPE_TOKEN_LENGTH - len("^container\\.$"))
+    assert len(container_filter(longest)) == MAX_SCOPE_TOKEN_LENGTH
+    assert len(container_token(longest)) < MAX_SCOPE_TOKEN_LENGTH
+    with pytest.raises(InvalidRequestError, match="too long"):
         container_token(longest + "x")
 
 

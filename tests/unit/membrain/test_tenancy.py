@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from membrane_integrations.core.errors import InvalidRequestError, NotFoundError
-from membrane_integrations.core.scope import container_filter, container_token
-from membrane_integrations.langchain._tenancy import Tenancy
+from membrane_integrations.membrain.tenancy import Tenancy, container_filter, container_token
 
 ADVERSARIAL = ["bob", "Bob", "bob2", "a.b", "aXb", "a|b", "a", "b", ".*", "é-ü😀", "e-u"]
 
@@ -62,3 +61,52 @@ def test_guard_token_never_matches_as_a_stored_literal() -> None:
         guard = Tenancy(mine).write_tokens(None)[1]
         for other in ADVERSARIAL:
             assert Tenancy(other).owns([guard]) is False
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "CONTAINER.alice",
+        "cOnTaInEr.alice",
+        "conta\u0131ner.x",  # dotless i: regex case folding matches i
+        "conta\u0130ner.x",  # dotted capital I
+        "\uff43ontainer.alice",  # fullwidth c: NFKC folds it
+        " container.alice",
+        "^CONTAINER\\.alice$",
+        "(?i)container.alice",
+        "(?:container\\.alice)",
+        "container",
+        "Container\\.alice",
+    ],
+)
+def test_tokens_the_server_could_read_as_a_container_token_are_refused(token: str) -> None:
+    with pytest.raises(InvalidRequestError, match="reserved") as refused:
+        Tenancy("bob").write_tokens(["ok", token], field="metadata['scope']")
+    assert refused.value.field == "metadata['scope']"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "c\u043entainer.alice",
+        "type.container.alice",
+        "containers",
+        "x|container.alice",
+        "%63ontainer",
+    ],
+)
+def test_tokens_no_container_filter_can_select_are_stored_as_given(token: str) -> None:
+    stored = Tenancy("bob").write_tokens([token])
+    assert stored[2:] == [token]
+    assert not Tenancy("alice").owns(stored)
+
+
+def test_metadata_keys_naming_a_container_are_refused_in_any_case() -> None:
+    t = Tenancy("bob")
+    for key in ["container", "CONTAINER", "Container", "contaIner", "\uff43ontainer"]:
+        with pytest.raises(InvalidRequestError, match="reserved") as refused:
+            t.check_key(key, field=f"metadata[{key!r}]")
+        assert refused.value.field == f"metadata[{key!r}]"
+    t.check_key("type")
+    t.check_key("containers")
+    Tenancy(None).check_key("container")  # no container, nothing to protect
