@@ -43,3 +43,12 @@ __all__ = [
     "time_token",
     "validate_patterns",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``from membrane_integrations.core import container_filter`` keeps working (see core.scope).
+    from . import scope
+
+    if name in scope._MOVED_TO_MEMBRAIN_TENANCY:
+        return scope.__getattr__(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -154,3 +154,31 @@ def token_matches(patterns: Sequence[str], tokens: Sequence[str]) -> bool:
     """
     compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
     return all(any(c.search(t) for t in tokens) for c in compiled)
+
+
+# The container helpers moved to the Membrain adapter (they are Membrain's tenancy rule). Old
+# imports (``from membrane_integrations.core.scope import container_filter``) keep working.
+_MOVED_TO_MEMBRAIN_TENANCY = frozenset(
+    {
+        "combine_scope",
+        "container_filter",
+        "container_token",
+        "container_write_tokens",
+        "encode_container_id",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_MEMBRAIN_TENANCY:
+        import warnings
+
+        from ..membrain import tenancy
+
+        warnings.warn(
+            f"membrane_integrations.core.{name} moved to membrane_integrations.membrain.tenancy",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(tenancy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -254,9 +254,27 @@ async def test_client_side_rerank_after_the_backfill_async(
 async def test_retrieve_tool_returns_the_daemons_order(
     stack: PostgresStack, backfilled: tuple[Membraned, dict[str, str]]
 ) -> None:
-    daemon, labels = backfilled
+    daemon, _ = backfilled
+    # What the daemon answered each call, seen on the real clients: v0.2.0's order is not stable
+    # from one call to the next (its query embedding may fail silently, decay moves salience), so
+    # the tool is compared with the reply to its own call, not with a second retrieve.
+    replies: list[list[str]] = []
     with daemon.client(timeout=30) as client:
         async with daemon.async_client(timeout=30) as aclient:
+            sync_retrieve, async_retrieve = client.retrieve, aclient.retrieve
+
+            def spy(*args: Any, **kwargs: Any) -> list[MemoryRecord]:
+                records = sync_retrieve(*args, **kwargs)
+                replies.append([r.id for r in records])
+                return records
+
+            async def aspy(*args: Any, **kwargs: Any) -> list[MemoryRecord]:
+                records = await async_retrieve(*args, **kwargs)
+                replies.append([r.id for r in records])
+                return records
+
+            client.retrieve = spy  # type: ignore[method-assign]
+            aclient.retrieve = aspy  # type: ignore[method-assign]
             kit = MembraneToolkit(
                 client=client, async_client=aclient, trust=TRUST, scope=SCOPE, actor="pg-test"
             )
@@ -273,8 +291,8 @@ async def test_retrieve_tool_returns_the_daemons_order(
                 assert isinstance(message, ToolMessage) and message.status == "success"
                 assert len(message.artifact) == 5
                 ranked.append([r.id for r in message.artifact])
-    # the tool passes the daemon's ranking on (no re-rank of its own): under the floor
-    assert recall_at_5(ranked, labels) < RECALL_FLOOR
+    # the tool passes the daemon's ranking on, in the daemon's order (no re-rank of its own)
+    assert ranked == replies and len(replies) == len(QUERIES)
 
 
 async def test_memory_query_reranks_on_postgres(
@@ -295,7 +313,8 @@ async def test_memory_query_reranks_on_postgres(
             [str((h.metadata or {})["id"]) for h in (await memory.query(q)).results]
             for q, _ in QUERIES
         ]
-    assert recall_at_5(ours, labels) >= RECALL_FLOOR > recall_at_5(server, labels)
+    assert recall_at_5(ours, labels) >= RECALL_FLOOR
+    assert all(len(ids) == 5 for ids in server)  # the plain memory answers with the daemon's order
 
 
 def test_sqlite_store_ignores_the_query(daemon_bin: str) -> None:
