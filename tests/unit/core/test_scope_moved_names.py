@@ -28,5 +28,5 @@ def test_old_core_paths_give_the_tenancy_functions_with_a_warning(name: str) -> 
 def test_unknown_names_still_raise_attribute_error() -> None:
     import membrane_integrations.core as core
 
-    with pytest.raises(AttributeError, match="membrane_integrations.core"):
+    with pytest.raises(AttributeError, match=r"membrane_integrations\.core"):
         core.no_such_name  # noqa: B018
