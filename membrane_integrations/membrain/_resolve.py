@@ -5,15 +5,19 @@ a read error or read timeout after the request was written, a 202 reply cut off.
 reply there is no job id to poll. Each add therefore carries an add token (``_add_token.py``),
 and after such a failure the flow:
 
-1. looks the token up (``full_scope`` search on the anchored token, then a read by id): if the
-   memory is there, the add is reported stored, with that memory;
-2. otherwise sends the create again, with the **same** token, at most ``max_retries`` times. The
-   first attempt may still be queued; that cannot duplicate the fact: the two jobs carry
-   identical content in the same container, so the later one merges into the earlier (the
-   token, read as a regex, admits every candidate), and once the re-sent job is done the flow
-   lists the token again and deletes any second memory carrying it (both are this add);
+1. looks the token up (``full_scope`` search on the anchored token, then a read by id, each
+   retried as any read is): if the memory is there, the add is reported stored, with that
+   memory; if the lookup itself fails for good, :class:`AddOutcomeUnknownError` (carrying the
+   token) says the fate is unknown, rather than guessing either way;
+2. otherwise sends the create again, with the **same** token, at most ``max_retries`` times.
+   The first attempt may still be queued, so absence is not proof; two mechanisms keep that
+   from leaving two copies: the two jobs carry identical content in the same container, so the
+   later one merges into the earlier (Membrain merges near-duplicates; the token, read as a
+   regex, admits every candidate), and once the re-sent job is done the flow lists the token
+   again and deletes any second memory carrying it (both are this one add). What remains is a
+   server that runs the two jobs in parallel *and* finishes the first after that last listing;
 3. when every attempt failed ambiguously, it keeps looking the token up until ``wait_timeout``
-   and raises :class:`AddOutcomeUnknownError` (with the token) only if the memory never appeared.
+   and raises :class:`AddOutcomeUnknownError` only if the memory never appeared.
 
 Polling a known job id also keeps going until ``wait_timeout`` when a poll fails (the job
 goes on on the server); past the deadline :class:`IngestTimeoutError` carries the job id.
@@ -78,9 +82,7 @@ def _as_result(memory: Memory, content: str) -> IngestResult:
 
 def _carriers(token: str, ctx: Context) -> Flow[list[str]]:
     """The ids of every memory carrying ``token`` (usually none or one)."""
-    operation = ops.search(
-        _LOOKUP_QUERY, k=1, scope=[add_token_filter(token)], full_scope=True
-    )
+    operation = ops.search(_LOOKUP_QUERY, k=1, scope=[add_token_filter(token)], full_scope=True)
     hits = yield from call(operation, ctx)
     return [node.id for node in hits.nodes]
 
@@ -107,30 +109,26 @@ def _pause(ctx: Context, delay: float, deadline: float) -> tuple[Sleep | None, f
 def _patient_lookup(
     token: str, content: str, ctx: Context, deadline: float, *, until_found: bool
 ) -> Flow[IngestResult | None]:
-    """Look the token up, riding out transient failures until ``deadline``.
+    """Look the token up (each lookup retried as any read is).
 
-    With ``until_found`` an absent memory is asked for again until the deadline too (a job of
-    an earlier attempt may still be running); otherwise the first answer is final.
+    With ``until_found`` an absent memory is asked for again until ``deadline`` (a job of an
+    earlier attempt may still be running); otherwise the first answer is final. A lookup that
+    fails for good raises :class:`AddOutcomeUnknownError`: the add's fate cannot be known now.
     """
     delay = ctx.poll.initial
     while True:
         try:
             found = yield from _lookup(token, content, ctx)
         except _TRANSIENT as error:
-            logger.debug("add token lookup failed (%s); asking again", type(error).__name__)
-            found, answered = None, False
-        else:
-            answered = True
-        if found is not None or (answered and not until_found):
+            raise AddOutcomeUnknownError(
+                f"an add failed ambiguously and looking up its add token failed too ({error}); "
+                "the fact may or may not be stored: search for the token before adding again",
+                add_token=token,
+            ) from error
+        if found is not None or not until_found:
             return found
         step, delay = _pause(ctx, delay, deadline)
         if step is None:
-            if not answered:
-                raise AddOutcomeUnknownError(
-                    "an add failed ambiguously and its add token could not be looked up "
-                    "before wait_timeout; search for it later before adding again",
-                    add_token=token,
-                )
             return None
         yield step
 
