@@ -186,10 +186,12 @@ def resolved_add(
             ambiguous = error
             found = yield from _patient_lookup(token, content, ctx, deadline, until_found=False)
             if found is not None:
+                logger.debug("ambiguous add resolved: found under its add token")
                 return found
             delay = resends.next_delay(retryable=True)
             if delay is None:
                 break
+            logger.debug("ambiguous add: nothing under its add token yet; sending it again")
             yield Sleep(delay)
             continue
         try:

@@ -15,8 +15,8 @@ from typing import Literal, TypeVar, overload
 
 import httpx
 
-from ..core.retry import RetryPolicy
 from ..core.errors import InvalidRequestError
+from ..core.retry import RetryPolicy
 from . import _flows, _resolve
 from . import _protocol as ops
 from ._add_token import new_add_token
