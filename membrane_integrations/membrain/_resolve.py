@@ -7,8 +7,8 @@ and after such a failure the flow:
 
 1. looks the token up (``full_scope`` search on the anchored token, then a read by id, each
    retried as any read is): if the memory is there, the add is reported stored, with that
-   memory; if the lookup itself fails for good, :class:`AddOutcomeUnknownError` (carrying the
-   token) says the fate is unknown, rather than guessing either way;
+   memory; a lookup that fails is asked again until ``wait_timeout``, and only then
+   :class:`AddOutcomeUnknownError` (carrying the token) says the fate is unknown;
 2. otherwise sends the create again, with the **same** token, at most ``max_retries`` times.
    The first attempt may still be queued, so absence is not proof; two mechanisms keep that
    from leaving two copies: the two jobs carry identical content in the same container, so the
@@ -109,27 +109,33 @@ def _pause(ctx: Context, delay: float, deadline: float) -> tuple[Sleep | None, f
 def _patient_lookup(
     token: str, content: str, ctx: Context, deadline: float, *, until_found: bool
 ) -> Flow[IngestResult | None]:
-    """Look the token up (each lookup retried as any read is).
+    """Look the token up, asking again after transient failures until ``deadline``.
 
-    With ``until_found`` an absent memory is asked for again until ``deadline`` (a job of an
-    earlier attempt may still be running); otherwise the first answer is final. A lookup that
-    fails for good raises :class:`AddOutcomeUnknownError`: the add's fate cannot be known now.
+    With ``until_found`` an absent memory is asked for again until the deadline too (a job of an
+    earlier attempt may still be running); otherwise the first answer is final. When no lookup
+    got an answer before the deadline, :class:`AddOutcomeUnknownError` says that the add's fate
+    cannot be known now (rather than guessing either way).
     """
     delay = ctx.poll.initial
     while True:
+        failure: MembraneIntegrationsError | None = None
         try:
             found = yield from _lookup(token, content, ctx)
         except _TRANSIENT as error:
-            raise AddOutcomeUnknownError(
-                f"an add failed ambiguously and looking up its add token failed too ({error}); "
-                "the fact may or may not be stored: search for the token before adding again",
-                add_token=token,
-            ) from error
-        if found is not None or not until_found:
+            logger.debug("add token lookup failed (%s); asking again", type(error).__name__)
+            found, failure = None, error
+        if found is not None or (failure is None and not until_found):
             return found
         step, delay = _pause(ctx, delay, deadline)
         if step is None:
-            return None
+            if failure is None:
+                return None
+            raise AddOutcomeUnknownError(
+                f"an add failed ambiguously and looking up its add token kept failing until "
+                f"wait_timeout (last: {failure}); the fact may or may not be stored: search for "
+                "the token before adding again",
+                add_token=token,
+            ) from failure
         yield step
 
 

@@ -138,7 +138,7 @@ async def test_on_error_raise_is_the_default(fake: FakeMembrain, make_memory: Ma
 async def test_on_error_empty_logs_a_warning_without_the_key(
     fake: FakeMembrain, make_memory: MakeMemory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    memory = make_memory("bob", on_error="empty")
+    memory = make_memory("bob", on_error="empty", wait_timeout=0.2)
     fake.fail_status = 503
     caplog.set_level(logging.DEBUG)
     assert (await memory.query("tea")).results == []
