@@ -6,9 +6,11 @@ job's memory, links and ``completed`` status commit in one transaction, so a pro
 any point (SIGKILL included) leaves every job it reported ``completed`` stored and no half-done
 ingest; at the next start, jobs left ``queued`` or ``processing`` are queued again and run
 (``Engine.recovered_jobs`` says how many). ``synchronous=NORMAL`` in WAL mode survives a killed
-process; an operating-system crash or power loss may lose the last transactions. Each tenant (an API key, stored only as a SHA-256
-digest) has a :class:`~.index.TenantIndex` of float32 embeddings built from SQLite on first use,
-updated in place on insert and rebuilt after a delete.
+process; an operating-system crash or power loss may lose the last transactions.
+
+Each tenant (an API key, stored only as a SHA-256 digest) has a :class:`~.index.TenantIndex` of
+float32 embeddings built from SQLite on first use, updated in place on insert and rebuilt after a
+delete.
 
 Example:
     >>> engine = Engine()
