@@ -222,7 +222,8 @@ class AddOutcomeUnknownError(MembraneIntegrationsError):
 
     Raised only when every attempt failed ambiguously and the memory did not appear under its
     add token before ``wait_timeout``. ``add_token`` is the scope token it would carry: search
-    with ``full_scope=True`` and ``scope=[add_token_filter(add_token)]`` later to find out.
+    with ``full_scope=True`` and ``scope=[add_token_filter(add_token)]`` later to find out
+    (``from membrane_integrations.membrain import add_token_filter``).
     """
 
     def __init__(self, message: str, *, add_token: str, **kwargs: Any) -> None:
