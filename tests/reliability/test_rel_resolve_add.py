@@ -15,6 +15,7 @@ import pytest
 
 from membrane_integrations.core.errors import (
     AddOutcomeUnknownError,
+    BackendUnavailableError,
     IngestFailedError,
     RateLimitedError,
     ServerError,
@@ -170,3 +171,10 @@ async def test_a_refusal_is_not_ambiguous(kind: str) -> None:
     with pytest.raises(RateLimitedError):
         await s.call("add", CONTENT)
     assert len(s.requests) == 1  # no lookup, no resend
+
+
+async def test_a_create_that_never_left_the_client_is_not_looked_up(kind: str) -> None:
+    s = _scripted(kind, [httpx.ConnectError("refused") for _ in range(3)])
+    with pytest.raises(BackendUnavailableError):
+        await s.call("add", CONTENT)
+    assert [r.url.path for r in s.requests] == ["/api/v1/memories"] * 3  # retried, no lookup
