@@ -10,6 +10,7 @@ from typing_extensions import Self
 
 from ..core.errors import InvalidRequestError
 from ..membrain import AsyncMembrainClient
+from ..membrain._add_token import is_add_token
 from ..membrain.tenancy import Tenancy, visible_search
 from ._base import BackendMemory, run_linked
 from ._membrain_scope import format_of, metadata_to_scope
@@ -138,7 +139,7 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
             metadata: dict[str, Any] = {
                 "id": node.id,
                 "score": node.semantic_score,
-                "scope": list(node.scope),
+                "scope": [t for t in node.scope if not is_add_token(t)],
                 "backend": "membrain",
             }
             if node.category is not None:

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "AddOutcomeUnknownError",
     "AuthenticationError",
     "BackendTimeoutError",
     "BackendUnavailableError",
@@ -214,3 +215,17 @@ class IngestTimeoutError(MembraneIntegrationsError):
         super().__init__(message)
         self.job_id = job_id
         self.last_status = last_status
+
+
+class AddOutcomeUnknownError(MembraneIntegrationsError):
+    """A Membrain add whose create may have reached the server could not be resolved in time.
+
+    Raised only when every attempt failed ambiguously and the memory did not appear under its
+    add token before ``wait_timeout``. ``add_token`` is the scope token it would carry: search
+    with ``full_scope=True`` and ``scope=[add_token_filter(add_token)]`` later to find out
+    (``from membrane_integrations.membrain import add_token_filter``).
+    """
+
+    def __init__(self, message: str, *, add_token: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.add_token = add_token

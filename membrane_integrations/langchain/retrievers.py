@@ -22,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SkipValidation, model_validator
 
+from ..membrain._add_token import is_add_token
 from ..membrain.models import MemoryNode, SearchResponse
 from ..membrain.tenancy import Tenancy, visible_search
 from ._base import is_async_client
@@ -56,7 +57,7 @@ def search_documents(
             metadata: dict[str, Any] = {
                 "type": hit.type,
                 "memory_id": hit.id,
-                "scope": list(hit.scope),
+                "scope": [t for t in hit.scope if not is_add_token(t)],
                 "category": hit.category,
                 "semantic_score": hit.semantic_score,
             }

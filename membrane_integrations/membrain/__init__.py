@@ -8,7 +8,14 @@ Example:
 
 from __future__ import annotations
 
+from ._add_token import add_token_filter, is_add_token
 from ._flows import PollPolicy
 from .client import AsyncMembrainClient, MembrainClient
 
-__all__ = ["AsyncMembrainClient", "MembrainClient", "PollPolicy"]
+__all__ = [
+    "AsyncMembrainClient",
+    "MembrainClient",
+    "PollPolicy",
+    "add_token_filter",
+    "is_add_token",
+]

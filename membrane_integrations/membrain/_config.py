@@ -65,6 +65,7 @@ class ClientConfig:
     timeout: float | None
     retry: RetryPolicy
     poll: PollPolicy = field(default_factory=PollPolicy)
+    add_tokens: bool = True
 
     @classmethod
     def resolve(
@@ -77,6 +78,7 @@ class ClientConfig:
         max_retries: int = 2,
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
+        add_tokens: bool = True,
     ) -> ClientConfig:
         """Apply the environment fallbacks and check everything before any request."""
         if api_key is None and bearer_token is None:
@@ -106,6 +108,7 @@ class ClientConfig:
             timeout=timeout,
             retry=policy,
             poll=poll_policy or PollPolicy(),
+            add_tokens=bool(add_tokens),
         )
 
     @property

@@ -157,11 +157,31 @@ def _scope_params(scope: Sequence[str] | None) -> Params:
 
 
 def add(
-    content: str, *, scope: Sequence[str] | None = None, category: str | None = None
+    content: str,
+    *,
+    scope: Sequence[str] | None = None,
+    category: str | None = None,
+    add_token: str | None = None,
 ) -> Operation[IngestAccepted]:
-    """``POST /memories``: queue an ingest job (202)."""
+    """``POST /memories``: queue an ingest job (202).
+
+    ``add_token`` (see ``_add_token.py``) is stored after the caller's tokens and counts
+    against the limit of 50.
+
+    >>> add("x", scope=["a"], add_token="add-token").request.json["scope"]
+    ['a', 'add-token']
+    """
     body: dict[str, Any] = {"content": v.check_content(content)}
     tokens = v.check_tokens(scope)
+    if add_token is not None:
+        if len(tokens or ()) >= v.MAX_SCOPE_TOKENS:
+            raise InvalidRequestError(
+                f"scope has {len(tokens or ())} tokens; with the add token that resolves an "
+                f"ambiguous add at most {v.MAX_SCOPE_TOKENS - 1} are allowed (or build the "
+                "client with add_tokens=False)",
+                field="scope",
+            )
+        tokens = [*(tokens or ()), add_token]
     if tokens is not None:
         body["scope"] = tokens
     checked_category = v.check_category(category)

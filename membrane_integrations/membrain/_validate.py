@@ -20,13 +20,14 @@ from typing import Literal, cast
 from urllib.parse import quote
 
 from ..core.errors import InvalidRequestError
-from ..core.scope import validate_patterns, validate_tokens
+from ..core.scope import MAX_SCOPE_TOKENS, validate_patterns, validate_tokens
 from .models import ResponseFormat
 
 __all__ = [
     "MAX_CATEGORY_LENGTH",
     "MAX_CONTENT_LENGTH",
     "MAX_QUERY_LENGTH",
+    "MAX_SCOPE_TOKENS",
     "check_category",
     "check_content",
     "check_float_range",

@@ -15,9 +15,11 @@ from typing import Literal, TypeVar, overload
 
 import httpx
 
+from ..core.errors import InvalidRequestError
 from ..core.retry import RetryPolicy
-from . import _flows
+from . import _flows, _resolve
 from . import _protocol as ops
+from ._add_token import new_add_token
 from ._config import ClientConfig
 from ._flows import Flow, PollPolicy
 from ._transport import run_async, run_sync
@@ -58,6 +60,7 @@ class _Base:
         max_retries: int,
         retry_policy: RetryPolicy | None,
         poll_policy: PollPolicy | None,
+        add_tokens: bool,
     ) -> None:
         self._config = ClientConfig.resolve(
             api_key,
@@ -67,6 +70,7 @@ class _Base:
             max_retries=max_retries,
             retry_policy=retry_policy,
             poll_policy=poll_policy,
+            add_tokens=add_tokens,
         )
         self._target = self._config.target()
         # Replaceable in tests so that polling and backoff never wait for real.
@@ -94,9 +98,15 @@ class _Base:
         wait_timeout: float,
         timeout: float | None,
     ) -> Flow[IngestResult | IngestAccepted]:
+        ctx = self._config.context(timeout, self._clock)
+        token = new_add_token() if self._config.add_tokens else None
+        if token is not None and wait:
+            if wait_timeout < 0:
+                raise InvalidRequestError("wait_timeout must be >= 0 seconds", field="wait_timeout")
+            return _resolve.resolved_add(content, scope, category, token, ctx, wait_timeout)
         return _flows.ingest(
-            ops.add(content, scope=scope, category=category),
-            self._config.context(timeout, self._clock),
+            ops.add(content, scope=scope, category=category, add_token=token),
+            ctx,
             wait_for_result=wait,
             wait_timeout=wait_timeout,
         )
@@ -114,7 +124,15 @@ class MembrainClient(_Base):
     The key falls back to ``MEMBRAIN_API_KEY`` and the URL to ``MEMBRAIN_BASE_URL`` (the host
     root; a URL ending in ``/api/v1`` is accepted too). Reads, search and other idempotent calls
     are retried on connection errors, timeouts, 5xx and 429 (``max_retries`` times, honouring
-    ``Retry-After``); ``add`` is only re-sent when the request never reached the server.
+    ``Retry-After``); ``add`` is only re-sent when the request never reached the server, or
+    when its add token proves the memory is not there.
+
+    Every add stores one extra scope token, ``^(?:add\\.<hex>)?``, counted against the limit of
+    50 (so at most 49 of yours). When a create fails in a way that may have stored it (a 5xx, a
+    dropped connection, a reply cut off), ``add`` (with ``wait=True``) looks the token up and
+    returns the memory as stored if it is there, instead of raising; see
+    :mod:`membrane_integrations.membrain._resolve`. Build the client with
+    ``add_tokens=False`` to store nothing extra (an ambiguous add then raises, as before).
     Every method takes ``timeout=`` to override the client's timeout for that call.
 
     Example (against the bundled emulator, a real server on 127.0.0.1):
@@ -143,6 +161,7 @@ class MembrainClient(_Base):
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
+        add_tokens: bool = True,
     ) -> None:
         super().__init__(
             api_key,
@@ -152,6 +171,7 @@ class MembrainClient(_Base):
             max_retries=max_retries,
             retry_policy=retry_policy,
             poll_policy=poll_policy,
+            add_tokens=add_tokens,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
@@ -376,6 +396,7 @@ class AsyncMembrainClient(_Base):
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
         poll_policy: PollPolicy | None = None,
+        add_tokens: bool = True,
     ) -> None:
         super().__init__(
             api_key,
@@ -385,6 +406,7 @@ class AsyncMembrainClient(_Base):
             max_retries=max_retries,
             retry_policy=retry_policy,
             poll_policy=poll_policy,
+            add_tokens=add_tokens,
         )
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()

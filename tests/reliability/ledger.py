@@ -10,6 +10,11 @@ Every add ends in exactly one bucket of :class:`Ledger`:
   such requests before the route runs, so nothing may be stored;
 * ``cut``: the 202 reply was cut off (``MalformedResponseError``): the job exists but its id
   never reached the client. The client must not re-send, so at most one memory may exist.
+  ``AddOutcomeUnknownError`` lands here too: every create failed ambiguously and the add token
+  did not show up before ``wait_timeout``, so at most one memory may exist.
+
+With add tokens on (the default), ``refused`` and ``cut`` stay empty except for that last case:
+the client resolves an ambiguous create by looking its token up (``membrain/_resolve.py``).
 
 :func:`reconcile` then reads the server's own table (the engine, not the API) and checks that no
 content is stored twice and that the server count equals what the client accounts for.
@@ -23,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from membrane_integrations.core.errors import (
+    AddOutcomeUnknownError,
     IngestFailedError,
     IngestTimeoutError,
     MalformedResponseError,
@@ -75,6 +81,8 @@ class Ledger:
             self.refused[content] = f"{error.status_code}"
         elif isinstance(error, MalformedResponseError) and "POST /api/v1/memories " in str(error):
             self.cut[content] = "truncated 202"
+        elif isinstance(error, AddOutcomeUnknownError):
+            self.cut[content] = "outcome unknown"
         else:
             raise AssertionError(f"undocumented add outcome: {error!r}") from error
 
@@ -94,7 +102,8 @@ class Ledger:
             f"{self.adds} adds: {len(self.created)} created, {len(self.pending)} typed errors "
             f"with job id (resumed: {resumed} created, {resumed_failed} failed), "
             f"{len(self.failed)} failed jobs (job id known), {len(self.refused)} refused by a "
-            f"5xx (nothing stored), {len(self.cut)} cut-off 202 ({cut_landed} stored once); "
+            f"5xx (nothing stored), {len(self.cut)} cut-off 202 or outcome unknown "
+            f"({cut_landed} stored once); "
             f"0 duplicates; server count {stored}. {sum(self.searches.values())} searches: "
             + ", ".join(f"{n} {k}" for k, n in sorted(self.searches.items()))
         )

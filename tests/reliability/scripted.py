@@ -2,7 +2,9 @@
 
 For the failure shapes a server will not produce on demand (garbled JSON, a proxy's HTML page,
 a connection reset after the request was sent). Backoff and polling sleeps are recorded, not
-slept.
+slept. The clients take the plain add path (``add_tokens=False``) unless a test passes
+``add_tokens=True``: these scripts pin how one reply maps to one error; the resolution of an
+ambiguous add through its token has its own scripts (``test_rel_resolve_add.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Scripted:
         self._script = list(replies)
         transport = httpx.MockTransport(self._answer)
         kwargs.setdefault("retry_policy", RetryPolicy(max_retries=2, jitter=0.0))
+        kwargs.setdefault("add_tokens", False)
         self.client: MembrainClient | AsyncMembrainClient
         if kind == "sync":
             sync = MembrainClient(

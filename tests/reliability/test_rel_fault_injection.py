@@ -18,6 +18,7 @@ import pytest
 from langchain_core.messages import ToolMessage
 
 from membrane_integrations.core.errors import (
+    AddOutcomeUnknownError,
     IngestFailedError,
     MalformedResponseError,
     MembraneIntegrationsError,
@@ -48,6 +49,8 @@ FAULTS = FaultConfig(
 RETRY = RetryPolicy(max_retries=2, initial_backoff=0.0, max_backoff=0.0, jitter=0.0)
 POLL = PollPolicy(initial=0.005, maximum=0.05)
 SEARCH_ERRORS = (ServerError, MalformedResponseError)
+# An add whose every create failed ambiguously waits this long for its add token to show up.
+WAIT = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +84,9 @@ def test_sync_client_through_faults(emu: MembrainEmulator) -> None:
             if i < ADDS:
                 content = contents[i]
                 try:
-                    ledger.add_result(content, client.add(content, scope=[f"item.{i:04d}"]))
+                    ledger.add_result(
+                        content, client.add(content, scope=[f"item.{i:04d}"], wait_timeout=WAIT)
+                    )
                 except MembraneIntegrationsError as exc:
                     ledger.add_error(content, exc)
             try:
@@ -106,7 +111,7 @@ async def test_async_client_through_faults_concurrently(emu: MembrainEmulator) -
     async def add(client: AsyncMembrainClient, i: int) -> None:
         async with gate:
             try:
-                result = await client.add(contents[i], scope=[f"item.{i:04d}"])
+                result = await client.add(contents[i], scope=[f"item.{i:04d}"], wait_timeout=WAIT)
                 ledger.add_result(contents[i], result)
             except MembraneIntegrationsError as exc:
                 ledger.add_error(contents[i], exc)
@@ -152,7 +157,7 @@ async def test_langchain_tools_through_faults(emu: MembrainEmulator) -> None:
     sync = MembrainClient(key, base_url=emu.url, retry_policy=RETRY, poll_policy=POLL)
     aclient = AsyncMembrainClient(key, base_url=emu.url, retry_policy=RETRY, poll_policy=POLL)
     clients = {"client": sync, "async_client": aclient, "container": "rel-tools"}
-    add_tool = MembrainAddTool(**clients)
+    add_tool = MembrainAddTool(**clients, wait_timeout=WAIT)
     search_tool = MembrainSearchTool(**clients)
     emu.set_faults(FAULTS)
 
@@ -181,6 +186,8 @@ async def test_langchain_tools_through_faults(emu: MembrainEmulator) -> None:
                         ledger.add_error(content, IngestFailedError(text, job_id=job.group(1)))
                     elif kind == "Server":
                         ledger.add_error(content, ServerError(text))
+                    elif kind == "AddOutcomeUnknown":
+                        ledger.add_error(content, AddOutcomeUnknownError(text, add_token="?"))
                     else:
                         assert kind == "MalformedResponse", text
                         ledger.add_error(content, MalformedResponseError(text))

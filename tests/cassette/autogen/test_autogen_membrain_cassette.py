@@ -27,6 +27,7 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
+from tests.support.cassette_match import body_without_add_tokens
 
 pytestmark = pytest.mark.cassette
 
@@ -38,10 +39,11 @@ SECRET_HEADERS = ["x-api-key", "authorization"]
 
 recorder = vcr.VCR(
     record_mode="all" if RECORDING else "none",
-    match_on=["method", "path", "query", "body"],
+    match_on=["method", "path", "query", "body_without_add_tokens"],
     filter_headers=SECRET_HEADERS,
     decode_compressed_response=True,
 )
+recorder.register_matcher("body_without_add_tokens", body_without_add_tokens)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ import pytest
 from membrane_integrations.core.retry import RetryPolicy
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.membrain import PollPolicy
+from tests.support.cassette_match import body_without_add_tokens
 from tests.support.emulator_fixtures import Either, Target
 
 CASSETTES = Path(__file__).resolve().parents[3] / "cassettes" / "membrain"
@@ -50,12 +51,16 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    vcr.register_matcher("body_without_add_tokens", body_without_add_tokens)
+
+
 @pytest.fixture(scope="session")
 def vcr_config() -> dict[str, Any]:
     return {
         "filter_headers": [("x-api-key", "[redacted]"), ("authorization", "[redacted]")],
         "filter_query_parameters": [("api_key", "[redacted]")],
-        "match_on": ["method", "path", "query", "body"],
+        "match_on": ["method", "path", "query", "body_without_add_tokens"],
         "decode_compressed_response": True,
         "before_record_request": _scrub_request,
         "before_record_response": _scrub_response,

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from membrane_integrations.core.errors import NotFoundError
+from membrane_integrations.membrain._add_token import is_add_token
 from membrane_integrations.membrain.models import IngestAccepted, MemoryNode
 from tests.support.emulator_fixtures import Either
 
@@ -40,7 +41,8 @@ async def test_add_polls_a_job_to_a_created_memory(api: Either, box: str) -> Non
     memory = result.memory
     assert memory is not None and memory.id == result.memory_id
     assert memory.content == TEA
-    assert memory.scope == [token(box), "type.preference"]
+    *scope, add_token = memory.scope  # the client's add token comes last
+    assert scope == [token(box), "type.preference"] and is_add_token(add_token)
     assert memory.category == "drinks"
     assert isinstance(memory.created_at, datetime)
 

@@ -123,31 +123,35 @@ async def test_reads_give_up_after_max_retries(rel: Either, faulty: MembrainEmul
     assert faulty.faults.injected["error"] == 3  # the first try and two retries
 
 
-async def test_a_post_after_a_5xx_is_never_sent_again(
+async def test_a_post_after_a_5xx_is_found_by_its_add_token_not_sent_again(
     rel: Either, faulty: MembrainEmulator, box: str
 ) -> None:
     tokens, only = scope_of(box)
-    faulty.set_faults(error_rate=1.0, phase="after", methods=["POST"], paths=["/api/v1/memories"])
-    with pytest.raises(ServerError):
-        await rel.add("Created although the client saw a 500", scope=tokens)
+    faulty.set_faults(
+        error_rate=1.0, phase="after", methods=["POST"], paths=["/api/v1/memories"], max_faults=1
+    )
+    result = await rel.add("Created although the client saw a 500", scope=tokens)
     assert faulty.faults.injected["error"] == 1
     faulty.set_faults()
     assert faulty.engine.wait_idle()
     [memory] = (await rel.search("x", scope=only, full_scope=True)).nodes
+    assert (result.memory_id, result.action) == (memory.id, "created")
     stored = await rel.get(memory.id)
     assert stored.evolution_history == []  # a re-sent POST would have merged into it
 
 
-async def test_a_5xx_before_the_write_stores_nothing(
+async def test_a_5xx_before_the_write_is_sent_again_and_stored_once(
     rel: Either, faulty: MembrainEmulator, box: str
 ) -> None:
     tokens, only = scope_of(box)
-    faulty.set_faults(error_rate=1.0, phase="before", methods=["POST"], paths=["/api/v1/memories"])
-    with pytest.raises(ServerError):
-        await rel.add("Never stored", scope=tokens)
+    faulty.set_faults(
+        error_rate=1.0, phase="before", methods=["POST"], paths=["/api/v1/memories"], max_faults=1
+    )
+    result = await rel.add("Stored by the second attempt", scope=tokens)
     faulty.set_faults()
     assert faulty.engine.wait_idle()
-    assert await rel.count(scope=only) == 0
+    assert result.action == "created"
+    assert await rel.count(scope=only) == 1
 
 
 async def test_a_truncated_body_is_a_malformed_response(

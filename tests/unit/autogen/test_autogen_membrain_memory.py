@@ -16,7 +16,12 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 from pydantic import SecretStr
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig
-from membrane_integrations.core.errors import InvalidRequestError, ServerError
+from membrane_integrations.core.errors import (
+    AddOutcomeUnknownError,
+    InvalidRequestError,
+    ServerError,
+)
+from membrane_integrations.membrain._add_token import is_add_token
 from membrane_integrations.membrain.tenancy import container_write_tokens
 
 from .autogen_fake_membrain import API_KEY, FakeMembrain
@@ -41,6 +46,8 @@ async def test_add_stores_the_container_token_first_and_metadata_as_tokens(
         )
     )
     first, second = fake.json_bodies("/api/v1/memories")
+    for body in (first, second):  # the client's add token comes last (membrain/_add_token.py)
+        assert is_add_token(body["scope"].pop())
     assert first == {
         "content": "Bob drinks green tea",
         "scope": [*container_write_tokens("bob"), "type.preference"],
@@ -131,7 +138,7 @@ async def test_on_error_raise_is_the_default(fake: FakeMembrain, make_memory: Ma
 async def test_on_error_empty_logs_a_warning_without_the_key(
     fake: FakeMembrain, make_memory: MakeMemory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    memory = make_memory("bob", on_error="empty")
+    memory = make_memory("bob", on_error="empty", wait_timeout=0.2)
     fake.fail_status = 503
     caplog.set_level(logging.DEBUG)
     assert (await memory.query("tea")).results == []
@@ -144,8 +151,9 @@ async def test_on_error_empty_logs_a_warning_without_the_key(
     assert "on_error='empty'" in warnings[0].getMessage()
     assert all(API_KEY not in r.getMessage() for r in caplog.records)
     # add and clear raise whatever on_error says; invalid input raises too.
-    with pytest.raises(ServerError):
+    with pytest.raises(AddOutcomeUnknownError) as unknown:  # the create and its lookup got 503s
         await memory.add(_text("x"))
+    assert isinstance(unknown.value.__cause__, ServerError)
     with pytest.raises(ServerError):
         await memory.clear()
     with pytest.raises(InvalidRequestError):

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from membrane_integrations.core.errors import MalformedResponseError
+from membrane_integrations.membrain._add_token import add_token_filter
 from membrane_integrations.membrain.models import (
     IngestAccepted,
     IngestResult,
@@ -14,7 +15,7 @@ from membrane_integrations.membrain.models import (
     RelationshipEdge,
 )
 
-from .conftest import json_reply
+from .conftest import body_of, json_reply
 
 NODE = {
     "type": "memory_node",
@@ -235,10 +236,32 @@ async def test_truncated_json_on_a_read_recovers_on_retry(make: Any) -> None:
 async def test_truncated_202_of_a_create_is_not_sent_again(make: Any) -> None:
     import httpx
 
-    h = make([httpx.Response(202, content=b'{"job_id": "j')])
+    h = make([httpx.Response(202, content=b'{"job_id": "j')], add_tokens=False)
     with pytest.raises(MalformedResponseError):
         await h.call("add", "fact")
     assert len(h.requests) == 1
+
+
+async def test_truncated_202_is_resolved_through_the_add_token(make: Any) -> None:
+    import httpx
+
+    memory = {"id": "m1", "content": "fact", "scope": []}
+    hit = {"type": "memory_node", "id": "m1", "content": "fact", "semantic_score": 1.0}
+    h = make(
+        [
+            httpx.Response(202, content=b'{"job_id": "j'),
+            json_reply(200, {"results": [hit]}),
+            json_reply(200, memory),
+        ]
+    )
+    result = await h.call("add", "fact")
+    assert (result.memory_id, result.action) == ("m1", "created")
+    posts = [r for r in h.requests if r.url.path == "/api/v1/memories"]
+    assert len(posts) == 1  # found, so never sent again
+    lookup = body_of(h.requests[1])
+    token = body_of(h.requests[0])["scope"][-1]
+    assert lookup["full_scope"] is True
+    assert lookup["scope"] == [add_token_filter(token)]
 
 
 async def test_ingest_result_model(make: Any) -> None:

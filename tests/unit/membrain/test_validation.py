@@ -91,10 +91,22 @@ async def test_limits_themselves_are_accepted(make: Any) -> None:
     await h.call(
         "add",
         "x" * 20_000,
-        scope=[f"t{i}" for i in range(49)] + ["y" * 256],
+        scope=[f"t{i}" for i in range(48)] + ["y" * 256],  # 49: the add token is the 50th
         category="c" * 256,
         wait=False,
     )
+    assert len(h.requests) == 1
+
+
+async def test_the_add_token_counts_against_the_fifty_tokens(make: Any) -> None:
+    from .conftest import json_reply
+
+    fifty = [f"t{i}" for i in range(50)]
+    with pytest.raises(InvalidRequestError, match="add_tokens=False") as info:
+        await make([]).call("add", "x", scope=fifty, wait=False)
+    assert info.value.field == "scope"
+    h = make([json_reply(202, {"job_id": "j"})], add_tokens=False)
+    await h.call("add", "x", scope=fifty, wait=False)
     assert len(h.requests) == 1
 
 
