@@ -56,6 +56,27 @@ _DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
 
+# membraned runs each revision and Reinforce/Penalize in one SQLite transaction opened with a
+# deferred BEGIN (pkg/storage/sqlite, pkg/revision, pkg/decay). When another connection writes
+# between the transaction's first read and its first write, SQLite refuses the upgrade at once
+# (the 5 s busy timeout does not apply), the daemon rolls the transaction back and answers
+# INTERNAL "...: database is locked". Nothing was applied, so sending the call again cannot apply
+# it twice. Measured: 16 tasks, half of them reinforcing, saw this on most Reinforce calls. A
+# failed COMMIT ("commit transaction: ...") is not retried (its outcome is less certain), and
+# ingests never are: their Create is several autocommit INSERTs outside any transaction, each
+# waiting up to 5 s for the lock, so a lock error there could follow a partly written record.
+_TRANSACTIONAL = frozenset(
+    {"Supersede", "Fork", "Retract", "Merge", "Contest", "Reinforce", "Penalize"}
+)
+
+
+def _rolled_back_on_lock(code: grpc.StatusCode | None, exc: grpc.RpcError, call: Call[Any]) -> bool:
+    if code is not grpc.StatusCode.INTERNAL or call.method not in _TRANSACTIONAL:
+        return False
+    details = exc.details() if callable(getattr(exc, "details", None)) else None
+    text = details if isinstance(details, str) else ""
+    return "database is locked" in text and "commit transaction" not in text
+
 
 class _Base:
     """Configuration and the send-independent halves of the call loop, shared by both clients."""
@@ -105,7 +126,10 @@ class _Base:
 
     def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
         code = exc.code() if callable(getattr(exc, "code", None)) else None
-        return attempts.next_delay(retryable=call.idempotent and code in _RETRYABLE)
+        retryable = (call.idempotent and code in _RETRYABLE) or _rolled_back_on_lock(
+            code, exc, call
+        )
+        return attempts.next_delay(retryable=retryable)
 
     def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
         return error_from_rpc_error(exc, method=call.method, secrets=(self._api_key,))

@@ -3,8 +3,9 @@
 membraned v0.2.0 stops with ``grpc.Server.Stop()`` on SIGTERM (cmd/membraned/main.go), which
 cancels calls in flight, so an ingest cut by the stop may or may not have been committed. The
 client never re-sends a write, so each ingest is stored at most once; the test reads the whole
-store afterwards and accounts for every ingest: returned a record that is there (by id and by its
-unique tag), or raised a typed "daemon unavailable" error (any other error fails the test), and then is absent, or there once: "ambiguous").
+store afterwards and accounts for every ingest: it returned a record that is there (by id and
+by its unique tag), or it raised a typed "daemon unavailable" error (any other error fails the
+test) and is then absent, or there once ("ambiguous": cut by the stop after it was committed).
 Reads (Retrieve, RetrieveByID) are retried on UNAVAILABLE and none may fail because of a
 restart. Found here: a Retrieve racing an ingest can fail with ``MalformedResponseError``,
 because the daemon's SQLite ``Create`` is several autocommit INSERTs (pkg/storage/sqlite) and the
@@ -76,9 +77,7 @@ async def writer(client: AsyncMembraneClient, ledger: Ledger, w: int, stop: asyn
             ledger.stored[tag] = record.id
 
 
-async def reader(
-    client: AsyncMembraneClient, ledger: Ledger, r: int, stop: asyncio.Event
-) -> None:
+async def reader(client: AsyncMembraneClient, ledger: Ledger, r: int, stop: asyncio.Event) -> None:
     rng = random.Random(r)
     while not stop.is_set():
         began_in_restart = ledger.restarting
