@@ -7,6 +7,13 @@ single channel, retries idempotent reads on UNAVAILABLE and RESOURCE_EXHAUSTED u
 :class:`~membrane_integrations.core.retry.RetryPolicy`, and maps a failed status into the error
 hierarchy (the errors are also ``grpc.RpcError``). The two clients differ only in how they send
 and sleep.
+
+Writes are never re-sent after an unknown outcome, with one exception that cannot duplicate: on
+its SQLite store the daemon answers a revision (Supersede, Fork, Retract, Merge, Contest) or a
+Reinforce/Penalize with INTERNAL ``database is locked`` when a concurrent writer beat its
+transaction to the write lock, after rolling that transaction back; such a call is re-sent
+under the same retry budget (a failed COMMIT is not). Ingests never see this (each statement of
+an ingest waits up to 5 s for the lock) and are never re-sent.
 """
 
 from __future__ import annotations

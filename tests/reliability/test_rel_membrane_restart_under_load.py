@@ -39,8 +39,8 @@ pytestmark = pytest.mark.live
 KEY = "rel-membrane-load-key"
 WRITERS = 4
 READERS = 3
-RESTARTS = 3
-WRITES_BETWEEN = 25  # successful ingests between two restarts
+RESTARTS = 5
+WRITES_BETWEEN = 40  # successful ingests between two restarts
 # About 10 s of waits in all: outlasts a restart (SIGTERM, exec, schema, first GetMetrics).
 PATIENT = RetryPolicy(max_retries=14, initial_backoff=0.05, max_backoff=1.0, jitter=0.25)
 
