@@ -89,24 +89,29 @@ def _rolled_back_on_lock(code: grpc.StatusCode | None, exc: grpc.RpcError, call:
 # membraned's SQLite Create writes a record as several autocommit INSERTs (memory_records, then
 # decay_profiles, payloads, tags, ...), so a Retrieve racing an ingest can list a record whose
 # decay row does not exist yet: its decay curve is "" and it does not parse. Measured: about one
-# Retrieve in ten with 4 tasks ingesting beside it. Reading again (an idempotent read, under the
-# retry budget) gets the finished record a moment later.
+# Retrieve in seven with 4 tasks ingesting beside it. Such a record belongs to an ingest that has
+# not returned yet, so the listing is parsed without it, as if it had been read a moment earlier.
 _LISTINGS = frozenset({"Retrieve", "RetrieveWithSelection"})
 
 
-def _lists_a_half_written_record(call: Call[Any], reply: Any) -> bool:
+def _half_written(item: bytes) -> bool:
+    try:
+        data = json.loads(item)
+    except ValueError:
+        return False  # garbled, not half-written: the reply stays malformed
+    lifecycle = data.get("lifecycle") if isinstance(data, dict) else None
+    decay = lifecycle.get("decay") if isinstance(lifecycle, dict) else None
+    return isinstance(decay, dict) and decay.get("curve") == ""
+
+
+def _without_half_written(call: Call[Any], reply: Any) -> Any | None:
+    """A listing without the records caught mid-Create, or ``None`` if it listed none."""
     if call.method not in _LISTINGS:
-        return False
-    for item in getattr(reply, "records", ()):
-        try:
-            data = json.loads(item)
-        except ValueError:
-            return False  # garbled, not half-written: not a reason to read again
-        lifecycle = data.get("lifecycle") if isinstance(data, dict) else None
-        decay = lifecycle.get("decay") if isinstance(lifecycle, dict) else None
-        if isinstance(decay, dict) and decay.get("curve") == "":
-            return True
-    return False
+        return None
+    kept = [item for item in reply.records if not _half_written(item)]
+    if len(kept) == len(reply.records):
+        return None
+    return type(reply)(records=kept, selection=reply.selection)
 
 
 class _Base:
@@ -162,10 +167,6 @@ class _Base:
         )
         return attempts.next_delay(retryable=retryable)
 
-    def _reread_delay(self, attempts: Attempts, call: Call[Any], reply: Any) -> float | None:
-        """The delay before reading again when a listing caught a record being written."""
-        return attempts.next_delay(retryable=_lists_a_half_written_record(call, reply))
-
     def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
         return error_from_rpc_error(exc, method=call.method, secrets=(self._api_key,))
 
@@ -173,6 +174,12 @@ class _Base:
         try:
             return call.parse(reply)
         except MalformedResponseError as exc:
+            trimmed = _without_half_written(call, reply)
+            if trimmed is not None:
+                try:
+                    return call.parse(trimmed)
+                except MalformedResponseError:
+                    pass
             raise malformed_response(exc, method=call.method) from None
 
 
@@ -242,13 +249,7 @@ class MembraneClient(_Base):
                     raise self._error(exc, call) from None
                 time.sleep(delay)
                 continue
-            try:
-                return self._parse(call, reply)
-            except MalformedResponseError:
-                delay = self._reread_delay(attempts, call, reply)
-                if delay is None:
-                    raise
-            time.sleep(delay)
+            return self._parse(call, reply)
 
     def close(self) -> None:
         """Close the channel (idempotent). The context manager calls this."""
@@ -617,13 +618,7 @@ class AsyncMembraneClient(_Base):
                     raise self._error(exc, call) from None
                 await asyncio.sleep(delay)
                 continue
-            try:
-                return self._parse(call, reply)
-            except MalformedResponseError:
-                delay = self._reread_delay(attempts, call, reply)
-                if delay is None:
-                    raise
-            await asyncio.sleep(delay)
+            return self._parse(call, reply)
 
     async def close(self) -> None:
         """Close the channel (idempotent)."""

@@ -1,8 +1,8 @@
-"""Membrane: which failed calls the client sends again (pure rules, no server).
+"""Membrane: which failed calls the client sends again, and which listings it trims (no server).
 
 The live tests (test_rel_membrane_concurrent_writers.py) show each case on the real daemon; these
 pin the edges: a write is re-sent only when the daemon said it rolled the write back, and a
-listing is read again only when it caught a record mid-write, never for a garbled reply.
+listing drops only the records it caught mid-write, and a garbled reply still raises.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 
 from membrane_integrations.membrane import _codec
 from membrane_integrations.membrane.client import (
-    _lists_a_half_written_record,
     _rolled_back_on_lock,
+    _without_half_written,
 )
 from membrane_integrations.membrane.proto import membrane_pb2
 
@@ -68,15 +68,43 @@ def reply(*records: bytes) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("method", "records", "again"),
+    ("method", "records", "kept"),
     [
-        ("Retrieve", [record("exponential"), record("")], True),
-        ("Retrieve", [record("exponential")], False),
-        ("Retrieve", [b"{not json", record("")], False),  # garbled: not a reason to resend
-        ("IngestEvent", [record("")], False),
+        ("Retrieve", [record("exponential"), record("")], [0]),
+        ("Retrieve", [record(""), record("")], []),
+        ("Retrieve", [record("exponential")], None),  # nothing to drop
+        ("Retrieve", [b"{not json"], None),  # garbled: stays malformed
+        ("IngestEvent", [record("")], None),
     ],
 )
-def test_a_listing_is_read_again_only_when_it_caught_a_record_mid_write(
-    method: str, records: list[bytes], again: bool
+def test_a_listing_drops_only_records_caught_mid_write(
+    method: str, records: list[bytes], kept: list[int] | None
 ) -> None:
-    assert _lists_a_half_written_record(CALLS[method], reply(*records)) is again
+    trimmed = _without_half_written(CALLS[method], reply(*records))
+    if kept is None:
+        assert trimmed is None
+    else:
+        assert list(trimmed.records) == [records[i] for i in kept]
+
+
+def test_a_listing_with_a_record_mid_write_parses_without_it_and_garbage_still_raises() -> None:
+    from membrane_integrations.core.errors import MalformedResponseError
+    from membrane_integrations.membrane import MembraneClient
+
+    client = MembraneClient("127.0.0.1:9")  # no connection is made: only the parser runs
+    try:
+        done = {
+            "id": "r1",
+            "type": "episodic",
+            "sensitivity": "low",
+            "confidence": 1,
+            "salience": 1,
+            "lifecycle": {"decay": {"curve": "exponential", "half_life_seconds": 60}},
+        }
+        half = {"id": "r2", "lifecycle": {"decay": {"curve": ""}}}
+        listing = reply(json.dumps(done).encode(), json.dumps(half).encode())
+        assert [r.id for r in client._parse(CALLS["Retrieve"], listing)] == ["r1"]
+        with pytest.raises(MalformedResponseError):
+            client._parse(CALLS["Retrieve"], reply(json.dumps(done).encode(), b"{not json"))
+    finally:
+        client.close()

@@ -9,7 +9,7 @@ test) and is then absent, or there once ("ambiguous": cut by the stop after it w
 Reads (Retrieve, RetrieveByID) are retried on UNAVAILABLE and none may fail. Found here: a
 Retrieve racing an ingest could fail with ``MalformedResponseError`` (the daemon's SQLite
 ``Create`` is several autocommit INSERTs and a listing can catch a record before its decay row
-exists); the client now reads again (test_rel_membrane_concurrent_writers.py measures it).
+exists); the client now leaves such a record out (test_rel_membrane_concurrent_writers.py).
 """
 
 from __future__ import annotations
