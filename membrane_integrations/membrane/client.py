@@ -13,7 +13,9 @@ its SQLite store the daemon answers a revision (Supersede, Fork, Retract, Merge,
 Reinforce/Penalize with INTERNAL ``database is locked`` when a concurrent writer beat its
 transaction to the write lock, after rolling that transaction back; such a call is re-sent
 under the same retry budget (a failed COMMIT is not). Ingests never see this (each statement of
-an ingest waits up to 5 s for the lock) and are never re-sent.
+an ingest waits up to 5 s for the lock) and are never re-sent. A Retrieve that lists a record
+the daemon is still writing (its SQLite ``Create`` is not one transaction) returns the other
+records rather than failing: that record's ingest has not returned yet.
 """
 
 from __future__ import annotations
