@@ -7,11 +7,21 @@ single channel, retries idempotent reads on UNAVAILABLE and RESOURCE_EXHAUSTED u
 :class:`~membrane_integrations.core.retry.RetryPolicy`, and maps a failed status into the error
 hierarchy (the errors are also ``grpc.RpcError``). The two clients differ only in how they send
 and sleep.
+
+Writes are never re-sent after an unknown outcome, with one exception that cannot duplicate: on
+its SQLite store the daemon answers a revision (Supersede, Fork, Retract, Merge, Contest) or a
+Reinforce/Penalize with INTERNAL ``database is locked`` when a concurrent writer beat its
+transaction to the write lock, after rolling that transaction back; such a call is re-sent
+under the same retry budget (a failed COMMIT is not). Ingests never see this (each statement of
+an ingest waits up to 5 s for the lock) and are never re-sent. A Retrieve that lists a record
+the daemon is still writing (its SQLite ``Create`` is not one transaction) returns the other
+records rather than failing: that record's ingest has not returned yet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,6 +65,55 @@ _DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
 )
+
+# membraned runs each revision and Reinforce/Penalize in one SQLite transaction opened with a
+# deferred BEGIN (pkg/storage/sqlite, pkg/revision, pkg/decay). When another connection writes
+# between the transaction's first read and its first write, SQLite refuses the upgrade at once
+# (the 5 s busy timeout does not apply), the daemon rolls the transaction back and answers
+# INTERNAL "...: database is locked". Nothing was applied, so sending the call again cannot apply
+# it twice. Measured: 16 tasks, half of them reinforcing, saw this on most Reinforce calls. A
+# failed COMMIT ("commit transaction: ...") is not retried (its outcome is less certain), and
+# ingests never are: their Create is several autocommit INSERTs outside any transaction, each
+# waiting up to 5 s for the lock, so a lock error there could follow a partly written record.
+_TRANSACTIONAL = frozenset(
+    {"Supersede", "Fork", "Retract", "Merge", "Contest", "Reinforce", "Penalize"}
+)
+
+
+def _rolled_back_on_lock(code: grpc.StatusCode | None, exc: grpc.RpcError, call: Call[Any]) -> bool:
+    if code is not grpc.StatusCode.INTERNAL or call.method not in _TRANSACTIONAL:
+        return False
+    details = exc.details() if callable(getattr(exc, "details", None)) else None
+    text = details if isinstance(details, str) else ""
+    return "database is locked" in text and "commit transaction" not in text
+
+
+# membraned's SQLite Create writes a record as several autocommit INSERTs (memory_records, then
+# decay_profiles, payloads, tags, ...), so a Retrieve racing an ingest can list a record whose
+# decay row does not exist yet: its decay curve is "" and it does not parse. Measured: about one
+# Retrieve in seven with 4 tasks ingesting beside it. Such a record belongs to an ingest that has
+# not returned yet, so the listing is parsed without it, as if it had been read a moment earlier.
+_LISTINGS = frozenset({"Retrieve", "RetrieveWithSelection"})
+
+
+def _half_written(item: bytes) -> bool:
+    try:
+        data = json.loads(item)
+    except ValueError:
+        return False  # garbled, not half-written: the reply stays malformed
+    lifecycle = data.get("lifecycle") if isinstance(data, dict) else None
+    decay = lifecycle.get("decay") if isinstance(lifecycle, dict) else None
+    return isinstance(decay, dict) and decay.get("curve") == ""
+
+
+def _without_half_written(call: Call[Any], reply: Any) -> Any | None:
+    """A listing without the records caught mid-Create, or ``None`` if it listed none."""
+    if call.method not in _LISTINGS:
+        return None
+    kept = [item for item in reply.records if not _half_written(item)]
+    if len(kept) == len(reply.records):
+        return None
+    return type(reply)(records=kept, selection=reply.selection)
 
 
 class _Base:
@@ -105,7 +164,10 @@ class _Base:
 
     def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
         code = exc.code() if callable(getattr(exc, "code", None)) else None
-        return attempts.next_delay(retryable=call.idempotent and code in _RETRYABLE)
+        retryable = (call.idempotent and code in _RETRYABLE) or _rolled_back_on_lock(
+            code, exc, call
+        )
+        return attempts.next_delay(retryable=retryable)
 
     def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
         return error_from_rpc_error(exc, method=call.method, secrets=(self._api_key,))
@@ -114,6 +176,12 @@ class _Base:
         try:
             return call.parse(reply)
         except MalformedResponseError as exc:
+            trimmed = _without_half_written(call, reply)
+            if trimmed is not None:
+                try:
+                    return call.parse(trimmed)
+                except MalformedResponseError:
+                    pass
             raise malformed_response(exc, method=call.method) from None
 
 
