@@ -11,6 +11,7 @@ from langchain_core.tools import BaseTool
 from membrane_integrations.core.errors import PermissionDeniedError
 from membrane_integrations.langchain import MembraneRetriever, MembraneToolkit
 from membrane_integrations.langchain._format_membrane import render_payload, render_records
+from tests.unit.langchain.lc_fakes import AsyncFakeMembrain
 from membrane_integrations.membrane import (
     CompetencePayload,
     EpisodicPayload,
@@ -34,6 +35,10 @@ class FakeMembrane:
 
     def close(self) -> None:
         self.calls.append(("close", (), {}))
+
+    def to_async(self) -> AsyncFakeMembrain:
+        self.calls.append(("to_async", (), {}))
+        return AsyncFakeMembrain(self)
 
     def retrieve(self, task: str, **kwargs: Any) -> list[MemoryRecord]:
         self.calls.append(("retrieve", (task,), kwargs))
