@@ -33,6 +33,7 @@ from membrane_integrations.langchain import (
 )
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 from membrane_integrations.membrain.tenancy import container_token
+from tests.standard.conftest import CONSTRUCTIONS, clients
 
 CONTAINER = "standard"
 
@@ -132,6 +133,7 @@ class _UnitBase(ToolsUnitTests):
 @pytest.mark.live
 class _IntegrationBase(ToolsIntegrationTests):
     tool_cls: ClassVar[type[BaseTool]]
+    construction: ClassVar[str]
 
     @property
     def tool_constructor(self) -> type[BaseTool]:
@@ -139,43 +141,49 @@ class _IntegrationBase(ToolsIntegrationTests):
 
     @property
     def tool_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
-        return {"client": client, "async_client": WORLD.async_client(), "container": CONTAINER}
+        return {**_clients(self.construction), "container": CONTAINER}
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return EXAMPLES[self.tool_cls](WORLD)
 
 
-def _suites(tool_cls: type[BaseTool]) -> tuple[type[_UnitBase], type[_IntegrationBase]]:
-    name = tool_cls.__name__.removesuffix("Tool")
-    unit = type(f"Test{name}Unit", (_UnitBase,), {"tool_cls": tool_cls})
-    integration = type(f"Test{name}Integration", (_IntegrationBase,), {"tool_cls": tool_cls})
-    return unit, integration
+def _clients(construction: str) -> dict[str, Any]:
+    return clients(construction, lambda: WORLD.running()[1], WORLD.async_client)
 
 
 for _tool_cls in EXAMPLES:
-    _unit, _integration = _suites(_tool_cls)
-    globals()[_unit.__name__] = _unit
-    globals()[_integration.__name__] = _integration
+    _name = _tool_cls.__name__.removesuffix("Tool")
+    globals()[f"Test{_name}Unit"] = type(f"Test{_name}Unit", (_UnitBase,), {"tool_cls": _tool_cls})
+    for _how in CONSTRUCTIONS:
+        _suite = f"Test{_name}Integration{_how}"
+        globals()[_suite] = type(
+            _suite, (_IntegrationBase,), {"tool_cls": _tool_cls, "construction": _how}
+        )
 
 
 @pytest.mark.live
-class TestMembrainRetrieverIntegration(RetrieversIntegrationTests):
+class _RetrieverBase(RetrieversIntegrationTests):
+    construction: ClassVar[str]
+
     @property
     def retriever_constructor(self) -> type[MembrainRetriever]:
         return MembrainRetriever
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
-        return {"client": client, "async_client": WORLD.async_client(), "container": CONTAINER}
+        return {**_clients(self.construction), "container": CONTAINER}
 
     @property
     def retriever_query_example(self) -> str:
         return "What does the user like to drink?"
 
 
-def test_every_tool_has_both_suites() -> None:
+for _how in CONSTRUCTIONS:
+    _suite = f"TestMembrainRetrieverIntegration{_how}"
+    globals()[_suite] = type(_suite, (_RetrieverBase,), {"construction": _how})
+
+
+def test_every_tool_has_all_suites() -> None:
     names = {n for n in globals() if n.startswith("TestMembrain")}
-    assert len(names) == 2 * len(EXAMPLES) + 1
+    assert len(names) == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)

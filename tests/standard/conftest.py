@@ -1,0 +1,38 @@
+"""What the standard suites share: the three ways to build a component, and closing it.
+
+Every LangChain tool and retriever must work whichever client it was given, so each
+integration suite runs once per construction: ``sync`` (only ``client=``), ``async`` (only
+``async_client=``) and ``both``. A component built with one client derives the other; the
+autouse fixture closes the component after each test, inside the test's event loop, which is
+where a derived async client has to be closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+CONSTRUCTIONS = ("Sync", "Async", "Both")
+
+
+def clients(
+    construction: str, sync: Callable[[], Any], async_: Callable[[], Any]
+) -> dict[str, Any]:
+    """The client arguments of one construction (``sync``/``async_`` make the clients)."""
+    given: dict[str, Any] = {}
+    if construction in ("Sync", "Both"):
+        given["client"] = sync()
+    if construction in ("Async", "Both"):
+        given["async_client"] = async_()
+    return given
+
+
+@pytest.fixture(autouse=True)
+async def _close_component(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    for name in ("tool", "retriever"):
+        component = request.node.funcargs.get(name)
+        if component is not None:
+            await component.aclose()
