@@ -24,10 +24,10 @@ from langchain_core.tools import BaseTool
 
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import (
-    MembraneRetriever,
-    MembraneToolkit,
     MembrainRetriever,
     MembrainToolkit,
+    MembraneRetriever,
+    MembraneToolkit,
 )
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 from membrane_integrations.membrane import (
