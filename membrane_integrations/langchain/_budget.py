@@ -7,7 +7,7 @@ characters the same way, with a line saying how much was left out.
 
 Example:
     >>> fit([clip("a very long line", 8), "two"], 20)
-    'a very…\\ntwo'
+    'a very …\\ntwo'
 """
 
 from __future__ import annotations

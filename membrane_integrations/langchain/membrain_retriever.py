@@ -14,20 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, model_validator
 
 from ..membrain._add_token import is_add_token
 from ..membrain.client import AsyncMembrainClient, MembrainClient
 from ..membrain.models import MemoryNode, SearchResponse
 from ..membrain.tenancy import Tenancy, visible_search
-from ._clients import WithClients
-from ._driver import Plan, call, drive_async, drive_sync
+from ._driver import Plan, call
+from ._retriever import PlannedRetriever
 
 __all__ = ["MembrainRetriever", "search_documents"]
 
@@ -84,7 +79,7 @@ def search_documents(
     return docs + hits[:k]
 
 
-class MembrainRetriever(WithClients, BaseRetriever):
+class MembrainRetriever(PlannedRetriever):
     """Membrain semantic search as a LangChain retriever.
 
     Setup:
@@ -148,17 +143,3 @@ class MembrainRetriever(WithClients, BaseRetriever):
         return search_documents(
             visible, k=size, include_edges=self.include_edges, include_related=self.include_related
         )
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
-    ) -> list[Document]:
-        return drive_sync(self._plan(query, k), self.clients.for_sync())
-
-    async def _aget_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,
-        k: int | None = None,
-    ) -> list[Document]:
-        return await drive_async(self._plan(query, k), self.clients.for_async())

@@ -13,21 +13,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 from pydantic import Field, SkipValidation
 
 from ..core.rerank import arerank, candidate_pool, rerank
 from ..membrane.client import AsyncMembraneClient, MembraneClient
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, TrustContext
-from ._clients import WithClients
-from ._driver import Plan, call, drive_async, drive_sync, local
+from ._driver import Plan, call, local
 from ._format_membrane import render_payload
+from ._retriever import PlannedRetriever
 
 __all__ = ["MembraneRetriever", "record_document"]
 
@@ -56,7 +51,7 @@ def record_document(record: MemoryRecord) -> Document:
     )
 
 
-class MembraneRetriever(WithClients, BaseRetriever):
+class MembraneRetriever(PlannedRetriever):
     """Membrane ``Retrieve`` as a LangChain retriever.
 
     Setup:
@@ -142,17 +137,3 @@ class MembraneRetriever(WithClients, BaseRetriever):
             k=size,
         )
         return ranked
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
-    ) -> list[Document]:
-        return drive_sync(self._plan(query, k), self.clients.for_sync())
-
-    async def _aget_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,
-        k: int | None = None,
-    ) -> list[Document]:
-        return await drive_async(self._plan(query, k), self.clients.for_async())

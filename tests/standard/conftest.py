@@ -9,7 +9,7 @@ where a derived async client has to be closed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import pytest
@@ -36,3 +36,28 @@ async def _close_component(request: pytest.FixtureRequest) -> AsyncIterator[None
         component = request.node.funcargs.get(name)
         if component is not None:
             await component.aclose()
+
+
+def register(
+    namespace: dict[str, Any],
+    tools: Iterable[type[Any]],
+    *,
+    unit: type[Any],
+    integration: type[Any],
+    retriever: type[Any],
+    retriever_name: str,
+) -> int:
+    """Add one unit suite per tool and one integration suite per tool and construction (and
+    one retriever suite per construction) to a test module; return how many were added."""
+    added: dict[str, type[Any]] = {}
+    for tool_cls in tools:
+        name = tool_cls.__name__.removesuffix("Tool")
+        added[f"Test{name}Unit"] = type(f"Test{name}Unit", (unit,), {"tool_cls": tool_cls})
+        for how in CONSTRUCTIONS:
+            suite = f"Test{name}Integration{how}"
+            added[suite] = type(suite, (integration,), {"tool_cls": tool_cls, "construction": how})
+    for how in CONSTRUCTIONS:
+        suite = f"Test{retriever_name}Integration{how}"
+        added[suite] = type(suite, (retriever,), {"construction": how})
+    namespace.update(added)
+    return len(added)

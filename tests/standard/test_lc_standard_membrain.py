@@ -33,7 +33,7 @@ from membrane_integrations.langchain import (
 )
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 from membrane_integrations.membrain.tenancy import container_token
-from tests.standard.conftest import CONSTRUCTIONS, clients
+from tests.standard.conftest import CONSTRUCTIONS, clients, register
 
 CONTAINER = "standard"
 
@@ -152,16 +152,6 @@ def _clients(construction: str) -> dict[str, Any]:
     return clients(construction, lambda: WORLD.running()[1], WORLD.async_client)
 
 
-for _tool_cls in EXAMPLES:
-    _name = _tool_cls.__name__.removesuffix("Tool")
-    globals()[f"Test{_name}Unit"] = type(f"Test{_name}Unit", (_UnitBase,), {"tool_cls": _tool_cls})
-    for _how in CONSTRUCTIONS:
-        _suite = f"Test{_name}Integration{_how}"
-        globals()[_suite] = type(
-            _suite, (_IntegrationBase,), {"tool_cls": _tool_cls, "construction": _how}
-        )
-
-
 @pytest.mark.live
 class _RetrieverBase(RetrieversIntegrationTests):
     construction: ClassVar[str]
@@ -179,11 +169,16 @@ class _RetrieverBase(RetrieversIntegrationTests):
         return "What does the user like to drink?"
 
 
-for _how in CONSTRUCTIONS:
-    _suite = f"TestMembrainRetrieverIntegration{_how}"
-    globals()[_suite] = type(_suite, (_RetrieverBase,), {"construction": _how})
+SUITES = register(
+    globals(),
+    EXAMPLES,
+    unit=_UnitBase,
+    integration=_IntegrationBase,
+    retriever=_RetrieverBase,
+    retriever_name="MembrainRetriever",
+)
 
 
 def test_every_tool_has_all_suites() -> None:
     names = {n for n in globals() if n.startswith("TestMembrain")}
-    assert len(names) == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)
+    assert len(names) == SUITES == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)

@@ -35,7 +35,7 @@ from membrane_integrations.membrane import (
     Sensitivity,
     TrustContext,
 )
-from tests.standard.conftest import CONSTRUCTIONS, clients
+from tests.standard.conftest import CONSTRUCTIONS, clients, register
 from tests.support.membraned import Membraned, require_daemon
 
 SCOPE = "standard"
@@ -182,16 +182,6 @@ def _clients(construction: str) -> dict[str, Any]:
     return clients(construction, lambda: WORLD.running()[1], WORLD.async_client)
 
 
-for _tool_cls in EXAMPLES:
-    _name = _tool_cls.__name__.removesuffix("Tool")
-    globals()[f"Test{_name}Unit"] = type(f"Test{_name}Unit", (_UnitBase,), {"tool_cls": _tool_cls})
-    for _how in CONSTRUCTIONS:
-        _suite = f"Test{_name}Integration{_how}"
-        globals()[_suite] = type(
-            _suite, (_IntegrationBase,), {"tool_cls": _tool_cls, "construction": _how}
-        )
-
-
 @pytest.mark.live
 class _RetrieverBase(RetrieversIntegrationTests):
     construction: ClassVar[str]
@@ -209,11 +199,16 @@ class _RetrieverBase(RetrieversIntegrationTests):
         return "What do we know about the user and the service?"
 
 
-for _how in CONSTRUCTIONS:
-    _suite = f"TestMembraneRetrieverIntegration{_how}"
-    globals()[_suite] = type(_suite, (_RetrieverBase,), {"construction": _how})
+SUITES = register(
+    globals(),
+    EXAMPLES,
+    unit=_UnitBase,
+    integration=_IntegrationBase,
+    retriever=_RetrieverBase,
+    retriever_name="MembraneRetriever",
+)
 
 
 def test_every_tool_has_all_suites() -> None:
     names = {n for n in globals() if n.startswith("TestMembrane")}
-    assert len(names) == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)
+    assert len(names) == SUITES == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)
