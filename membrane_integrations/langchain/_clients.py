@@ -125,6 +125,12 @@ class ClientPair:
         self._derived = _Derived()
         self._finalizer = weakref.finalize(self, self._derived.close)
 
+    def __copy__(self) -> ClientPair:
+        return self  # a copied tool shares its clients, derived ones included
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ClientPair:
+        return self
+
     def for_sync(self) -> Any:
         """The sync client: the given one, or one derived from the async client (once)."""
         if self.given_sync is not None:
