@@ -4,7 +4,8 @@ Each tool validates its arguments with a pydantic ``args_schema``, calls one cli
 (plus, when a container is set, one read that proves the memory belongs to it), and returns a
 compact text for the model together with the full typed result as the artifact
 (``response_format="content_and_artifact"``). ``_run`` uses the sync client and ``_arun`` the
-async one; the logic is one generator per tool (see :mod:`._driver`). Build them with
+async one (either is derived from the other when only one is given, see :mod:`._clients`); the
+logic is one generator per tool (see :mod:`._driver`). Build them with
 :class:`~membrane_integrations.langchain.MembrainToolkit`, which wires the container in.
 
 Example:
