@@ -65,13 +65,15 @@ def _close_on_its_loop(loop: asyncio.AbstractEventLoop, client: Any) -> None:
     """Close an async client from synchronous code, on the loop it belongs to."""
     if loop.is_closed():
         return  # nothing can run on it any more; its transports went with it
-    if not loop.is_running():
-        loop.run_until_complete(_aclose(client))
-        return
     try:
-        current = asyncio.get_running_loop()
+        current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         current = None
+    if not loop.is_running():
+        if current is None:
+            loop.run_until_complete(_aclose(client))
+        # else another loop runs in this thread (collected mid-coroutine): it cannot run here
+        return
     if current is loop:
         # called synchronously from inside that loop: close it as soon as the caller yields
         _PENDING.add(task := loop.create_task(_aclose(client)))
