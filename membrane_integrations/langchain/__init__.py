@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .membrain_retriever import MembrainRetriever
+from .membrain_toolkit import MembrainToolkit
 from .membrain_tools import (
     MembrainAddTool,
     MembrainDeleteTool,
@@ -29,8 +31,6 @@ from .membrain_tools import (
     MembrainUnlinkTool,
     MembrainUpdateTool,
 )
-from .retrievers import MembrainRetriever
-from .toolkits import MembrainToolkit
 
 _LAZY = {
     "WordLlamaEmbeddings": "embeddings",

@@ -24,7 +24,7 @@ from ..membrane.types import (
     SemanticPayload,
     WorkingPayload,
 )
-from ._format import DEFAULT_BUDGET, clip, fit
+from ._budget import DEFAULT_BUDGET, clip, fit
 
 __all__ = ["render_payload", "render_record", "render_records"]
 

@@ -4,7 +4,8 @@ Each tool validates its arguments with a pydantic ``args_schema``, calls one cli
 (plus, when a container is set, one read that proves the memory belongs to it), and returns a
 compact text for the model together with the full typed result as the artifact
 (``response_format="content_and_artifact"``). ``_run`` uses the sync client and ``_arun`` the
-async one; the logic is one generator per tool (see :mod:`._driver`). Build them with
+async one (either is derived from the other when only one is given, see :mod:`._clients`); the
+logic is one generator per tool (see :mod:`._driver`). Build them with
 :class:`~membrane_integrations.langchain.MembrainToolkit`, which wires the container in.
 
 Example:
@@ -24,9 +25,11 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.errors import IngestTimeoutError, InvalidRequestError, NotFoundError
+from ..membrain.client import AsyncMembrainClient as _A
+from ..membrain.client import MembrainClient as _S
 from ..membrain.models import (
     BulkDeleteResult,
     CountResult,
@@ -43,9 +46,10 @@ from ..membrain.models import (
     UnlinkResult,
 )
 from ..membrain.tenancy import Tenancy, visible_edges, visible_nodes, visible_search
-from . import _format as fmt
-from ._base import MemoryTool, is_async_client
-from ._driver import Call, Plan
+from . import _format_membrain as fmt
+from ._base import MemoryTool
+from ._budget import DEFAULT_BUDGET
+from ._driver import Call, ToolPlan, call
 
 __all__ = [
     "MEMBRAIN_GRAPH_TOOLS",
@@ -237,24 +241,20 @@ class MembrainTool(MemoryTool):
     Attributes:
         client: a ``MembrainClient`` (an ``AsyncMembrainClient`` given here moves to
             ``async_client``).
-        async_client: an ``AsyncMembrainClient`` used by ``ainvoke``.
+        async_client: an ``AsyncMembrainClient`` used by ``ainvoke``. Either one is enough:
+            the other is derived from it on first use (``to_async()`` / ``to_sync()``) and
+            closed by :meth:`close` or when the tool is garbage-collected.
         container: when set, every read and write is confined to ``container.<id>``.
         max_chars: the budget of the text returned to the model.
     """
 
-    client: SkipValidation[Any] = Field(default=None, exclude=True)
-    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
+    _client_names = "client= (MembrainClient) and/or async_client="
+
     container: str | None = None
-    max_chars: int = Field(default=fmt.DEFAULT_BUDGET, ge=200)
+    max_chars: int = Field(default=DEFAULT_BUDGET, ge=200)
 
     @model_validator(mode="after")
-    def _check_clients(self) -> MembrainTool:
-        if self.client is not None and is_async_client(self.client):
-            if self.async_client is None:
-                self.async_client = self.client
-            self.client = None
-        if self.client is None and self.async_client is None:
-            raise ValueError("give client= (MembrainClient) and/or async_client=")
+    def _check_container(self) -> MembrainTool:
         Tenancy(self.container)  # invalid container ids fail here, not at the first call
         return self
 
@@ -263,17 +263,11 @@ class MembrainTool(MemoryTool):
         """The container rules this tool applies."""
         return Tenancy(self.container)
 
-    def _sync_client(self) -> Any:
-        return self.client
-
-    def _async_client(self) -> Any:
-        return self.async_client
-
     def _owned(self, memory_ids: list[str]) -> Generator[Call, Any, list[Memory]]:
         """Prove every id belongs to the container (one batch read); no call without one."""
         if self.container is None:
             return []
-        found: list[Memory] = yield Call("get_many", (memory_ids,))
+        found: list[Memory] = yield call(_S.get_many, _A.get_many, memory_ids)
         by_id = {m.id: m for m in found}
         for memory_id in memory_ids:
             memory = by_id.get(memory_id)
@@ -312,20 +306,19 @@ class MembrainSearchTool(MembrainTool):
     )
     args_schema: type[BaseModel] = SearchArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         scope = self.tenancy.read_scope(args["scope"])
         if args["full_scope"] and not scope:
             raise InvalidRequestError("full_scope needs a non-empty scope list", field="scope")
-        response: SearchResponse = yield Call(
-            "search",
-            (args["query"],),
-            {
-                "k": args["k"],
-                "scope": scope,
-                "response_format": args["response_format"],
-                "rerank": args["rerank"],
-                "full_scope": args["full_scope"],
-            },
+        response: SearchResponse = yield call(
+            _S.search,
+            _A.search,
+            args["query"],
+            k=args["k"],
+            scope=scope,
+            response_format=args["response_format"],
+            rerank=args["rerank"],
+            full_scope=args["full_scope"],
         )
         visible = visible_search(self.tenancy, response)
         return fmt.render_search(visible, budget=self.max_chars), visible
@@ -359,18 +352,17 @@ class MembrainAddTool(MembrainTool):
     args_schema: type[BaseModel] = AddArgs
     wait_timeout: float = Field(default=60.0, gt=0)
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         tokens = self.tenancy.write_tokens(args["scope"])
         try:
-            result: IngestResult = yield Call(
-                "add",
-                (args["content"],),
-                {
-                    "scope": tokens or None,
-                    "category": args["category"],
-                    "wait": True,
-                    "wait_timeout": self.wait_timeout,
-                },
+            result: IngestResult = yield call(
+                _S.add,
+                _A.add,
+                args["content"],
+                scope=tokens or None,
+                category=args["category"],
+                wait=True,
+                wait_timeout=self.wait_timeout,
             )
         except IngestTimeoutError as exc:
             pending = IngestAccepted(job_id=exc.job_id, job_status=_job_status(exc.last_status))
@@ -396,9 +388,9 @@ class MembrainGetTool(MembrainTool):
     )
     args_schema: type[BaseModel] = GetArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         ids: list[str] = list(dict.fromkeys(args["memory_ids"]))
-        found: list[Memory] = yield Call("get_many", (ids,))
+        found: list[Memory] = yield call(_S.get_many, _A.get_many, ids)
         mine = [m for m in found if self.tenancy.owns(m.scope) and m.id in ids]
         missing = [i for i in ids if i not in {m.id for m in mine}]
         if not mine:
@@ -425,12 +417,12 @@ class MembrainUpdateTool(MembrainTool):
     )
     args_schema: type[BaseModel] = UpdateArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         memory_id: str = args["memory_id"]
         tokens = None if args["scope"] is None else self.tenancy.write_tokens(args["scope"])
         yield from self._owned([memory_id])
-        updated: Memory = yield Call(
-            "update", (memory_id,), {"content": args["content"], "scope": tokens}
+        updated: Memory = yield call(
+            _S.update, _A.update, memory_id, content=args["content"], scope=tokens
         )
         return fmt.render_update(updated), updated
 
@@ -447,16 +439,17 @@ class MembrainDeleteTool(MembrainTool):
     )
     args_schema: type[BaseModel] = DeleteArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         memory_id: str | None = args["memory_id"]
         if memory_id is not None:
             yield from self._owned([memory_id])
-            single: DeleteResult = yield Call("delete", (memory_id,))
+            single: DeleteResult = yield call(_S.delete, _A.delete, memory_id)
             return fmt.render_delete(single, memory_id), single
-        bulk: BulkDeleteResult = yield Call(
-            "delete_bulk",
-            (),
-            {"scope": self.tenancy.read_scope(args["scope"]), "category": args["category"]},
+        bulk: BulkDeleteResult = yield call(
+            _S.delete_bulk,
+            _A.delete_bulk,
+            scope=self.tenancy.read_scope(args["scope"]),
+            category=args["category"],
         )
         return fmt.render_bulk_delete(bulk, budget=self.max_chars), bulk
 
@@ -471,10 +464,10 @@ class MembrainUnlinkTool(MembrainTool):
     )
     args_schema: type[BaseModel] = UnlinkArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         first, second = args["memory_id_1"], args["memory_id_2"]
         yield from self._owned([first, second])
-        result: UnlinkResult = yield Call("unlink", (first, second))
+        result: UnlinkResult = yield call(_S.unlink, _A.unlink, first, second)
         return fmt.render_unlink(result, first, second), result
 
 
@@ -493,12 +486,12 @@ class MembrainStatsTool(MembrainTool):
     )
     args_schema: type[BaseModel] = StatsArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         scope = self.tenancy.read_scope(args["scope"])
         if scope is None and args["category"] is None:
-            stats: Stats = yield Call("stats")
+            stats: Stats = yield call(_S.stats, _A.stats)
             return fmt.render_stats(stats), stats
-        count: int = yield Call("count", (), {"scope": scope, "category": args["category"]})
+        count: int = yield call(_S.count, _A.count, scope=scope, category=args["category"])
         result = CountResult(count=count)
         return fmt.render_count(count, bool(args["scope"] or args["category"])), result
 
@@ -513,9 +506,9 @@ class MembrainGraphPathTool(MembrainTool):
     )
     args_schema: type[BaseModel] = GraphPathArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         yield from self._owned([args["from_id"], args["to_id"]])
-        path: GraphPath = yield Call("graph_path", (args["from_id"], args["to_id"]))
+        path: GraphPath = yield call(_S.graph_path, _A.graph_path, args["from_id"], args["to_id"])
         if self.container is not None and path.found:
             nodes = visible_nodes(self.tenancy, path.nodes)
             if {n.id for n in nodes} != set(path.path):
@@ -536,11 +529,11 @@ class MembrainGraphHubsTool(MembrainTool):
     )
     args_schema: type[BaseModel] = GraphHubsArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         limit: int = args["limit"]
         # hubs are global: with a container, ask for the maximum and keep ours
         asked = limit if self.container is None else 100
-        hubs: GraphHubs = yield Call("graph_hubs", (asked,))
+        hubs: GraphHubs = yield call(_S.graph_hubs, _A.graph_hubs, asked)
         kept = visible_nodes(self.tenancy, hubs.hubs)[:limit]
         hubs = hubs.model_copy(update={"hubs": kept})
         return fmt.render_hubs(hubs, budget=self.max_chars), hubs
@@ -556,10 +549,10 @@ class MembrainGraphNeighborhoodTool(MembrainTool):
     )
     args_schema: type[BaseModel] = GraphNeighborhoodArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         yield from self._owned([args["memory_id"]])
-        hood: Neighborhood = yield Call(
-            "graph_neighborhood", (args["memory_id"],), {"hops": args["hops"]}
+        hood: Neighborhood = yield call(
+            _S.graph_neighborhood, _A.graph_neighborhood, args["memory_id"], hops=args["hops"]
         )
         if self.container is not None:
             nodes = visible_nodes(self.tenancy, hood.nodes)
@@ -580,17 +573,17 @@ class MembrainGraphTraverseTool(MembrainTool):
     )
     args_schema: type[BaseModel] = GraphTraverseArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         # a foreign start is "not found", as a missing one: no existence oracle across containers
         yield from self._owned([args["start_memory_id"]])
-        result: TraverseResult = yield Call(
-            "graph_traverse",
-            (args["start_memory_id"], args["query"]),
-            {
-                "max_hops": args["max_hops"],
-                "edge_similarity_threshold": args["edge_similarity_threshold"],
-                "scope": self.tenancy.read_scope(args["scope"]),
-            },
+        result: TraverseResult = yield call(
+            _S.graph_traverse,
+            _A.graph_traverse,
+            args["start_memory_id"],
+            args["query"],
+            max_hops=args["max_hops"],
+            edge_similarity_threshold=args["edge_similarity_threshold"],
+            scope=self.tenancy.read_scope(args["scope"]),
         )
         if self.container is not None:
             visited = visible_nodes(self.tenancy, result.visited)

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
 from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import Field, SkipValidation, model_validator
+from pydantic import Field, SkipValidation
 
 from ..core.rerank import arerank, candidate_pool, rerank
+from ..membrane.client import AsyncMembraneClient, MembraneClient
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, TrustContext
-from ._base import is_async_client
+from ._driver import Plan, call, local
 from ._format_membrane import render_payload
+from ._retriever import PlannedRetriever
 
 __all__ = ["MembraneRetriever", "record_document"]
 
@@ -54,7 +51,7 @@ def record_document(record: MemoryRecord) -> Document:
     )
 
 
-class MembraneRetriever(BaseRetriever):
+class MembraneRetriever(PlannedRetriever):
     """Membrane ``Retrieve`` as a LangChain retriever.
 
     Setup:
@@ -62,8 +59,10 @@ class MembraneRetriever(BaseRetriever):
 
     Instantiate:
         ``MembraneRetriever(client=MembraneClient("localhost:9090"), trust=TrustContext(
-        max_sensitivity=Sensitivity.MEDIUM), scope="project-x", k=5)``; add
-        ``async_client=AsyncMembraneClient(...)`` for ``ainvoke``. ``memory_types`` and
+        max_sensitivity=Sensitivity.MEDIUM), scope="project-x", k=5)``; it works under
+        ``ainvoke`` too (an ``AsyncMembraneClient`` with the same settings is derived inside
+        the running loop on first use, and closed by ``close()`` / ``await aclose()`` or on
+        garbage collection), and so does one built with only ``async_client=``. ``memory_types`` and
         ``min_salience`` narrow the layers; ``redacted="mark"`` keeps records above the
         sensitivity ceiling as ``[redacted]`` documents (``metadata["redacted"] is True``),
         the default ``"skip"`` leaves them out. With ``scope``, only records of that scope are
@@ -91,8 +90,8 @@ class MembraneRetriever(BaseRetriever):
         ``confidence``, ``tags``, ``scope``, ``redacted``.
     """
 
-    client: SkipValidation[Any] = Field(default=None, exclude=True)
-    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
+    _client_names = "client= (MembraneClient) and/or async_client="
+
     trust: SkipValidation[TrustContext] = Field(default_factory=TrustContext)
     scope: str = ""
     k: int = Field(default=5, ge=1, le=100)
@@ -102,16 +101,6 @@ class MembraneRetriever(BaseRetriever):
     embeddings: SkipValidation[Any] = Field(default=None, exclude=True, repr=False)
     candidate_pool: int | None = Field(default=None, ge=1, le=10000)
 
-    @model_validator(mode="after")
-    def _check(self) -> MembraneRetriever:
-        if self.client is not None and is_async_client(self.client):
-            if self.async_client is None:
-                self.async_client = self.client
-            self.client = None
-        if self.client is None and self.async_client is None:
-            raise ValueError("give client= (MembraneClient) and/or async_client=")
-        return self
-
     @property
     def view(self) -> MembraneView:
         """The tenancy rule this retriever applies (trust sent, records kept)."""
@@ -119,63 +108,32 @@ class MembraneRetriever(BaseRetriever):
             base=self.trust, scope=self.scope, include_redacted=self.redacted == "mark"
         )
 
-    def _request(self, k: int | None) -> tuple[int, dict[str, Any]]:
+    def _plan(self, query: str, k: int | None) -> Plan[list[Document]]:
         size = self.k if k is None else k
-        kwargs: dict[str, Any] = {
-            "trust": self.view.trust,
-            "memory_types": self.memory_types,
-            "min_salience": self.min_salience,
+        view = self.view
+        records: list[MemoryRecord] = yield call(
+            MembraneClient.retrieve,
+            AsyncMembraneClient.retrieve,
+            query,
+            trust=view.trust,
+            memory_types=self.memory_types,
+            min_salience=self.min_salience,
             # ask for more: out-of-scope and redacted records are dropped afterwards
-            "limit": min(size * 3, 100)
+            limit=min(size * 3, 100)
             if self.embeddings is None
             else candidate_pool(size, self.candidate_pool),
-        }
-        return size, kwargs
-
-    def _kept(self, records: list[MemoryRecord]) -> list[Document]:
-        view = self.view
-        return [record_document(r) for r in records if view.visible(r)]
-
-    def _documents(self, query: str, records: list[MemoryRecord], size: int) -> list[Document]:
-        docs = self._kept(records)
-        if self.embeddings is None:
-            return docs[:size]
-        return rerank(self.embeddings, query, docs, **self._rerank_args(docs, size))
-
-    async def _adocuments(
-        self, query: str, records: list[MemoryRecord], size: int
-    ) -> list[Document]:
-        docs = self._kept(records)
-        if self.embeddings is None:
-            return docs[:size]
-        return await arerank(self.embeddings, query, docs, **self._rerank_args(docs, size))
-
-    @staticmethod
-    def _rerank_args(docs: list[Document], size: int) -> dict[str, Any]:
-        return {
-            "texts": [d.page_content for d in docs],
-            "salience": [float(d.metadata.get("salience") or 0.0) for d in docs],
-            "k": size,
-        }
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
-    ) -> list[Document]:
-        if self.client is None:
-            raise ValueError("this retriever has an async client only: use ainvoke")
-        size, kwargs = self._request(k)
-        return self._documents(query, self.client.retrieve(query, **kwargs), size)
-
-    async def _aget_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,
-        k: int | None = None,
-    ) -> list[Document]:
-        if self.async_client is None:
-            raise ValueError("this retriever has a sync client only: use invoke or async_client=")
-        size, kwargs = self._request(k)
-        return await self._adocuments(
-            query, await self.async_client.retrieve(query, **kwargs), size
         )
+        docs = [record_document(r) for r in records if view.visible(r)]
+        if self.embeddings is None:
+            return docs[:size]
+        ranked: list[Document] = yield local(
+            rerank,
+            arerank,
+            self.embeddings,
+            query,
+            docs,
+            texts=[d.page_content for d in docs],
+            salience=[float(d.metadata.get("salience") or 0.0) for d in docs],
+            k=size,
+        )
+        return ranked

@@ -12,20 +12,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, SkipValidation, model_validator
+from pydantic import ConfigDict
 
-from ..membrane.types import Sensitivity, TrustContext
-from ._base import is_async_client
-from ._format import DEFAULT_BUDGET
-from .membrane_tools import MEMBRANE_CORE_TOOLS, MEMBRANE_REVISION_TOOLS
+from ._clients import WithClients
+from .membrane_tools import MEMBRANE_CORE_TOOLS, MEMBRANE_REVISION_TOOLS, MembraneIdentity
 
 __all__ = ["MembraneToolkit"]
 
 
-class MembraneToolkit(BaseToolkit):
+class MembraneToolkit(WithClients, MembraneIdentity, BaseToolkit):
     """The Membrane tools with a trust context, actor and scope set by the application.
 
     Setup:
@@ -38,7 +34,11 @@ class MembraneToolkit(BaseToolkit):
         Sensitivity.MEDIUM, authenticated=True), actor="agent-1", scope="project-x")``.
         ``trust`` bounds every read; ``actor`` is recorded on every revision; ``scope`` is
         stamped on every new record and reads keep only records of that scope; ``sensitivity``
-        is the floor of new records. No tool argument can change them.
+        is the floor of new records. No tool argument can change them (these settings are one
+        model, :class:`~membrane_integrations.langchain.membrane_tools.MembraneIdentity`, that
+        every tool shares). Either client is enough: the other flavour is derived from it on
+        first use (the async one inside the running event loop) and closed by
+        ``toolkit.close()`` / ``await toolkit.aclose()`` or on garbage collection.
         ``include_revision_tools`` adds supersede, retract and contest.
 
     Invoke:
@@ -54,41 +54,18 @@ class MembraneToolkit(BaseToolkit):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    client: SkipValidation[Any] = Field(default=None, exclude=True)
-    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
-    trust: SkipValidation[TrustContext] = Field(default_factory=TrustContext)
-    actor: str = Field(min_length=1)
-    scope: str = ""
-    source: str = "langchain"
-    sensitivity: Sensitivity = Sensitivity.LOW
-    include_revision_tools: bool = False
-    include_redacted: bool = False
-    max_chars: int = Field(default=DEFAULT_BUDGET, ge=200)
+    _client_names = "client= (MembraneClient) and/or async_client="
 
-    @model_validator(mode="after")
-    def _check(self) -> MembraneToolkit:
-        if self.client is not None and is_async_client(self.client):
-            if self.async_client is None:
-                self.async_client = self.client
-            self.client = None
-        if self.client is None and self.async_client is None:
-            raise ValueError("give client= (MembraneClient) and/or async_client=")
-        return self
+    include_revision_tools: bool = False
 
     def get_tools(self) -> list[BaseTool]:
         """The core tools, then the revision tools when enabled."""
         classes = list(MEMBRANE_CORE_TOOLS)
         if self.include_revision_tools:
             classes.extend(MEMBRANE_REVISION_TOOLS)
-        common: dict[str, Any] = {
-            "client": self.client,
-            "async_client": self.async_client,
-            "trust": self.trust,
-            "actor": self.actor,
-            "scope": self.scope,
-            "source": self.source,
-            "sensitivity": self.sensitivity,
-            "include_redacted": self.include_redacted,
-            "max_chars": self.max_chars,
-        }
-        return [cls(**common) for cls in classes]
+        tools: list[BaseTool] = []
+        for cls in classes:
+            tool = cls(client=self.client, async_client=self.async_client, **self.identity())
+            self._share_clients(tool)
+            tools.append(tool)
+        return tools

@@ -24,18 +24,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, model_validator
 
 from ..core.errors import NotFoundError, PermissionDeniedError
+from ..membrane.client import AsyncMembraneClient as _A
+from ..membrane.client import MembraneClient as _S
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from . import _format_membrane as fmt
-from ._base import MemoryTool, is_async_client
-from ._driver import Call, Plan
-from ._format import DEFAULT_BUDGET, clip
+from ._base import MemoryTool
+from ._budget import DEFAULT_BUDGET, clip
+from ._driver import Call, ToolPlan, call
 
 __all__ = [
     "MEMBRANE_CORE_TOOLS",
     "MEMBRANE_REVISION_TOOLS",
     "MembraneActionResult",
     "MembraneContestTool",
+    "MembraneIdentity",
     "MembraneIngestEventTool",
     "MembraneIngestObservationTool",
     "MembraneIngestOutcomeTool",
@@ -180,21 +183,23 @@ class ContestArgs(ReinforceArgs):
     )
 
 
-class MembraneTool(MemoryTool):
-    """Base of the Membrane tools: clients, and the identity the application fixed.
+class MembraneIdentity(BaseModel):
+    """What the application fixes for Membrane tools; one model for the toolkit and each tool.
 
     Attributes:
-        client / async_client: a ``MembraneClient`` / ``AsyncMembraneClient``.
         trust: the ``TrustContext`` of every read (sensitivity ceiling, scopes).
         actor: recorded as the actor of every revision and reinforcement.
         scope: stamped on every new record; reads keep only records of this scope.
         source: the provenance source of new records.
         sensitivity: the lowest sensitivity of new records.
         include_redacted: show records above the ceiling as redacted lines (default: skip).
+        max_chars: the budget of the text returned to the model.
+
+    Example:
+        >>> MembraneIdentity(actor="agent-1", scope="p").view.trust.scopes
+        ['p']
     """
 
-    client: SkipValidation[Any] = Field(default=None, exclude=True)
-    async_client: SkipValidation[Any] = Field(default=None, exclude=True)
     trust: SkipValidation[TrustContext] = Field(default_factory=TrustContext)
     actor: str = Field(min_length=1)
     scope: str = ""
@@ -204,26 +209,18 @@ class MembraneTool(MemoryTool):
     max_chars: int = Field(default=DEFAULT_BUDGET, ge=200)
 
     @model_validator(mode="after")
-    def _check_clients(self) -> MembraneTool:
-        if self.client is not None and is_async_client(self.client):
-            if self.async_client is None:
-                self.async_client = self.client
-            self.client = None
-        if self.client is None and self.async_client is None:
-            raise ValueError("give client= (MembraneClient) and/or async_client=")
+    def _check_trust(self) -> Any:
         if not isinstance(self.trust, TrustContext):
             raise ValueError("trust must be a membrane TrustContext")
         return self
 
-    def _sync_client(self) -> Any:
-        return self.client
-
-    def _async_client(self) -> Any:
-        return self.async_client
+    def identity(self) -> dict[str, Any]:
+        """These settings as keyword arguments (to build a tool with them)."""
+        return {name: getattr(self, name) for name in MembraneIdentity.model_fields}
 
     @property
     def view(self) -> MembraneView:
-        """The tenancy rule this tool applies (trust sent, records in view, write floor)."""
+        """The tenancy rule applied (trust sent, records in view, write floor)."""
         return MembraneView(
             base=self.trust,
             actor=self.actor,
@@ -231,6 +228,19 @@ class MembraneTool(MemoryTool):
             floor=self.sensitivity,
             include_redacted=self.include_redacted,
         )
+
+
+class MembraneTool(MemoryTool, MembraneIdentity):
+    """Base of the Membrane tools: clients, and the identity the application fixed.
+
+    Attributes:
+        client / async_client: a ``MembraneClient`` / ``AsyncMembraneClient``; either one is
+            enough (the other is derived from it on first use and closed with the tool).
+        trust, actor, scope, source, sensitivity, include_redacted, max_chars: see
+            :class:`MembraneIdentity`.
+    """
+
+    _client_names = "client= (MembraneClient) and/or async_client="
 
     @property
     def effective_trust(self) -> TrustContext:
@@ -240,8 +250,8 @@ class MembraneTool(MemoryTool):
     def _visible(self, record_id: str) -> Generator[Call, Any, MemoryRecord]:
         """Read a record with the toolkit's trust; anything outside the view is not found."""
         try:
-            record: MemoryRecord = yield Call(
-                "retrieve_by_id", (record_id,), {"trust": self.effective_trust}
+            record: MemoryRecord = yield call(
+                _S.retrieve_by_id, _A.retrieve_by_id, record_id, trust=self.effective_trust
             )
         except (NotFoundError, PermissionDeniedError):
             record = MemoryRecord(id="")
@@ -278,16 +288,15 @@ class MembraneRetrieveTool(MembraneTool):
     )
     args_schema: type[BaseModel] = RetrieveArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
-        records: list[MemoryRecord] = yield Call(
-            "retrieve",
-            (args["task_descriptor"],),
-            {
-                "trust": self.effective_trust,
-                "memory_types": args["memory_types"],
-                "min_salience": args["min_salience"],
-                "limit": args["limit"],
-            },
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
+        records: list[MemoryRecord] = yield call(
+            _S.retrieve,
+            _A.retrieve,
+            args["task_descriptor"],
+            trust=self.effective_trust,
+            memory_types=args["memory_types"],
+            min_salience=args["min_salience"],
+            limit=args["limit"],
         )
         view = self.view
         kept = [r for r in records if view.visible(r)]
@@ -305,11 +314,14 @@ class MembraneIngestEventTool(MembraneTool):
     )
     args_schema: type[BaseModel] = IngestEventArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
-        record: MemoryRecord = yield Call(
-            "ingest_event",
-            (args["event_kind"], args["ref"]),
-            {"summary": args["summary"], **self._common(args)},
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
+        record: MemoryRecord = yield call(
+            _S.ingest_event,
+            _A.ingest_event,
+            args["event_kind"],
+            args["ref"],
+            summary=args["summary"],
+            **self._common(args),
         )
         return self._stored(record)
 
@@ -325,11 +337,14 @@ class MembraneIngestObservationTool(MembraneTool):
     )
     args_schema: type[BaseModel] = IngestObservationArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
-        record: MemoryRecord = yield Call(
-            "ingest_observation",
-            (args["subject"], args["predicate"], args["object"]),
-            self._common(args),
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
+        record: MemoryRecord = yield call(
+            _S.ingest_observation,
+            _A.ingest_observation,
+            args["subject"],
+            args["predicate"],
+            args["object"],
+            **self._common(args),
         )
         return self._stored(record)
 
@@ -344,18 +359,17 @@ class MembraneIngestToolOutputTool(MembraneTool):
     )
     args_schema: type[BaseModel] = IngestToolOutputArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         for dependency in args["depends_on"] or ():
             yield from self._visible(dependency)
-        record: MemoryRecord = yield Call(
-            "ingest_tool_output",
-            (args["tool_name"],),
-            {
-                "args": args["args"],
-                "result": args["result"],
-                "depends_on": args["depends_on"],
-                **self._common(args),
-            },
+        record: MemoryRecord = yield call(
+            _S.ingest_tool_output,
+            _A.ingest_tool_output,
+            args["tool_name"],
+            args=args["args"],
+            result=args["result"],
+            depends_on=args["depends_on"],
+            **self._common(args),
         )
         return self._stored(record)
 
@@ -370,10 +384,14 @@ class MembraneIngestOutcomeTool(MembraneTool):
     )
     args_schema: type[BaseModel] = IngestOutcomeArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         target = yield from self._visible(args["target_record_id"])
-        record: MemoryRecord = yield Call(
-            "ingest_outcome", (target.id, args["outcome_status"]), {"source": self.source}
+        record: MemoryRecord = yield call(
+            _S.ingest_outcome,
+            _A.ingest_outcome,
+            target.id,
+            args["outcome_status"],
+            source=self.source,
         )
         text = f"Recorded outcome {args['outcome_status']} on {target.id}."
         return f"{text} {fmt.render_record(record)}", record
@@ -390,16 +408,16 @@ class MembraneIngestWorkingStateTool(MembraneTool):
     )
     args_schema: type[BaseModel] = IngestWorkingStateArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
-        record: MemoryRecord = yield Call(
-            "ingest_working_state",
-            (args["thread_id"], args["state"]),
-            {
-                "next_actions": args["next_actions"],
-                "open_questions": args["open_questions"],
-                "context_summary": args["context_summary"],
-                **self._common(args),
-            },
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
+        record: MemoryRecord = yield call(
+            _S.ingest_working_state,
+            _A.ingest_working_state,
+            args["thread_id"],
+            args["state"],
+            next_actions=args["next_actions"],
+            open_questions=args["open_questions"],
+            context_summary=args["context_summary"],
+            **self._common(args),
         )
         return self._stored(record)
 
@@ -414,9 +432,9 @@ class MembraneReinforceTool(MembraneTool):
     )
     args_schema: type[BaseModel] = ReinforceArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         record = yield from self._visible(args["record_id"])
-        yield Call("reinforce", (record.id, self.actor, args["rationale"]))
+        yield call(_S.reinforce, _A.reinforce, record.id, self.actor, args["rationale"])
         return self._action("reinforce", record, f"Reinforced record {record.id}.")
 
 
@@ -430,9 +448,11 @@ class MembranePenalizeTool(MembraneTool):
     )
     args_schema: type[BaseModel] = PenalizeArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         record = yield from self._visible(args["record_id"])
-        yield Call("penalize", (record.id, args["amount"], self.actor, args["rationale"]))
+        yield call(
+            _S.penalize, _A.penalize, record.id, args["amount"], self.actor, args["rationale"]
+        )
         text = f"Penalized record {record.id} by {args['amount']:g}."
         return self._action("penalize", record, text)
 
@@ -451,14 +471,16 @@ class MembraneSupersedeTool(MembraneTool):
     )
     args_schema: type[BaseModel] = SupersedeArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         old = yield from self._visible(args["record_id"])
         doc = {k: v for k, v in old.to_dict().items() if k not in _NOT_COPIED}
         payload = {**(doc.get("payload") or {}), **args["payload_changes"]}
         payload.pop("revision", None)
         payload["kind"] = (doc.get("payload") or {}).get("kind", payload.get("kind"))
         doc["payload"] = payload
-        new: MemoryRecord = yield Call("supersede", (old.id, doc, self.actor, args["rationale"]))
+        new: MemoryRecord = yield call(
+            _S.supersede, _A.supersede, old.id, doc, self.actor, args["rationale"]
+        )
         text = f"Superseded {old.id} with {new.id}. {fmt.render_record(new)}"
         return text, new
 
@@ -473,9 +495,9 @@ class MembraneRetractTool(MembraneTool):
     )
     args_schema: type[BaseModel] = ReinforceArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         record = yield from self._visible(args["record_id"])
-        yield Call("retract", (record.id, self.actor, args["rationale"]))
+        yield call(_S.retract, _A.retract, record.id, self.actor, args["rationale"])
         return self._action("retract", record, f"Retracted record {record.id}.")
 
 
@@ -490,10 +512,10 @@ class MembraneContestTool(MembraneTool):
     )
     args_schema: type[BaseModel] = ContestArgs
 
-    def _plan(self, args: dict[str, Any]) -> Plan:
+    def _plan(self, args: dict[str, Any]) -> ToolPlan:
         record = yield from self._visible(args["record_id"])
         ref = args["contesting_ref"]
-        yield Call("contest", (record.id, ref, self.actor, args["rationale"]))
+        yield call(_S.contest, _A.contest, record.id, ref, self.actor, args["rationale"])
         text = f"Marked record {record.id} as contested by {clip(ref, 200)}."
         return self._action("contest", record, text)
 

@@ -33,6 +33,7 @@ from membrane_integrations.langchain import (
 )
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 from membrane_integrations.membrain.tenancy import container_token
+from tests.standard.conftest import CONSTRUCTIONS, clients, register
 
 CONTAINER = "standard"
 
@@ -132,6 +133,7 @@ class _UnitBase(ToolsUnitTests):
 @pytest.mark.live
 class _IntegrationBase(ToolsIntegrationTests):
     tool_cls: ClassVar[type[BaseTool]]
+    construction: ClassVar[str]
 
     @property
     def tool_constructor(self) -> type[BaseTool]:
@@ -139,43 +141,44 @@ class _IntegrationBase(ToolsIntegrationTests):
 
     @property
     def tool_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
-        return {"client": client, "async_client": WORLD.async_client(), "container": CONTAINER}
+        return {**_clients(self.construction), "container": CONTAINER}
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return EXAMPLES[self.tool_cls](WORLD)
 
 
-def _suites(tool_cls: type[BaseTool]) -> tuple[type[_UnitBase], type[_IntegrationBase]]:
-    name = tool_cls.__name__.removesuffix("Tool")
-    unit = type(f"Test{name}Unit", (_UnitBase,), {"tool_cls": tool_cls})
-    integration = type(f"Test{name}Integration", (_IntegrationBase,), {"tool_cls": tool_cls})
-    return unit, integration
-
-
-for _tool_cls in EXAMPLES:
-    _unit, _integration = _suites(_tool_cls)
-    globals()[_unit.__name__] = _unit
-    globals()[_integration.__name__] = _integration
+def _clients(construction: str) -> dict[str, Any]:
+    return clients(construction, lambda: WORLD.running()[1], WORLD.async_client)
 
 
 @pytest.mark.live
-class TestMembrainRetrieverIntegration(RetrieversIntegrationTests):
+class _RetrieverBase(RetrieversIntegrationTests):
+    construction: ClassVar[str]
+
     @property
     def retriever_constructor(self) -> type[MembrainRetriever]:
         return MembrainRetriever
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
-        return {"client": client, "async_client": WORLD.async_client(), "container": CONTAINER}
+        return {**_clients(self.construction), "container": CONTAINER}
 
     @property
     def retriever_query_example(self) -> str:
         return "What does the user like to drink?"
 
 
-def test_every_tool_has_both_suites() -> None:
+SUITES = register(
+    globals(),
+    EXAMPLES,
+    unit=_UnitBase,
+    integration=_IntegrationBase,
+    retriever=_RetrieverBase,
+    retriever_name="MembrainRetriever",
+)
+
+
+def test_every_tool_has_all_suites() -> None:
     names = {n for n in globals() if n.startswith("TestMembrain")}
-    assert len(names) == 2 * len(EXAMPLES) + 1
+    assert len(names) == SUITES == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)

@@ -35,6 +35,7 @@ from membrane_integrations.membrane import (
     Sensitivity,
     TrustContext,
 )
+from tests.standard.conftest import CONSTRUCTIONS, clients, register
 from tests.support.membraned import Membraned, require_daemon
 
 SCOPE = "standard"
@@ -157,6 +158,7 @@ class _UnitBase(ToolsUnitTests):
 @pytest.mark.live
 class _IntegrationBase(ToolsIntegrationTests):
     tool_cls: ClassVar[type[BaseTool]]
+    construction: ClassVar[str]
 
     @property
     def tool_constructor(self) -> type[BaseTool]:
@@ -164,10 +166,8 @@ class _IntegrationBase(ToolsIntegrationTests):
 
     @property
     def tool_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
         return {
-            "client": client,
-            "async_client": WORLD.async_client(),
+            **_clients(self.construction),
             "trust": TRUST,
             "actor": "standard-agent",
             "scope": SCOPE,
@@ -178,35 +178,37 @@ class _IntegrationBase(ToolsIntegrationTests):
         return EXAMPLES[self.tool_cls](WORLD)
 
 
-for _tool_cls in EXAMPLES:
-    _name = _tool_cls.__name__.removesuffix("Tool")
-    globals()[f"Test{_name}Unit"] = type(f"Test{_name}Unit", (_UnitBase,), {"tool_cls": _tool_cls})
-    globals()[f"Test{_name}Integration"] = type(
-        f"Test{_name}Integration", (_IntegrationBase,), {"tool_cls": _tool_cls}
-    )
+def _clients(construction: str) -> dict[str, Any]:
+    return clients(construction, lambda: WORLD.running()[1], WORLD.async_client)
 
 
 @pytest.mark.live
-class TestMembraneRetrieverIntegration(RetrieversIntegrationTests):
+class _RetrieverBase(RetrieversIntegrationTests):
+    construction: ClassVar[str]
+
     @property
     def retriever_constructor(self) -> type[MembraneRetriever]:
         return MembraneRetriever
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
-        _, client = WORLD.running()
-        return {
-            "client": client,
-            "async_client": WORLD.async_client(),
-            "trust": TRUST,
-            "scope": SCOPE,
-        }
+        return {**_clients(self.construction), "trust": TRUST, "scope": SCOPE}
 
     @property
     def retriever_query_example(self) -> str:
         return "What do we know about the user and the service?"
 
 
-def test_every_tool_has_both_suites() -> None:
+SUITES = register(
+    globals(),
+    EXAMPLES,
+    unit=_UnitBase,
+    integration=_IntegrationBase,
+    retriever=_RetrieverBase,
+    retriever_name="MembraneRetriever",
+)
+
+
+def test_every_tool_has_all_suites() -> None:
     names = {n for n in globals() if n.startswith("TestMembrane")}
-    assert len(names) == 2 * len(EXAMPLES) + 1
+    assert len(names) == SUITES == (1 + len(CONSTRUCTIONS)) * len(EXAMPLES) + len(CONSTRUCTIONS)

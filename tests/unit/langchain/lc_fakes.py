@@ -53,6 +53,10 @@ class FakeMembrain:
         self.edges_in_search: list[RelationshipEdge] = []
         self._ids = itertools.count(1)
 
+    def to_async(self) -> AsyncFakeMembrain:
+        self.calls.append(("to_async", (), {}))
+        return AsyncFakeMembrain(self)
+
     # helpers for tests
     def seed(self, content: str, scope: list[str], category: str | None = None) -> str:
         memory_id = f"m{next(self._ids)}"
@@ -267,13 +271,20 @@ class FakeMembrain:
 
 
 class AsyncFakeMembrain:
-    """The async face of a :class:`FakeMembrain` (same store, awaited methods)."""
+    """The async face of a :class:`FakeMembrain` (same store, awaited methods).
 
-    def __init__(self, sync: FakeMembrain) -> None:
+    It wraps any sync fake with a ``calls`` list (the Membrane unit tests reuse it).
+    """
+
+    def __init__(self, sync: Any) -> None:
         self.sync = sync
 
     async def aclose(self) -> None:
         self.sync.calls.append(("aclose", (), {}))
+
+    def to_sync(self) -> Any:
+        self.sync.calls.append(("to_sync", (), {}))
+        return self.sync
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.sync, name)

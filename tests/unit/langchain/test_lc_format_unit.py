@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from membrane_integrations.langchain import _format as fmt
+from membrane_integrations.langchain import _budget
+from membrane_integrations.langchain import _format_membrain as fmt
 from membrane_integrations.membrain.models import (
     BulkDeleteResult,
     GraphHub,
@@ -14,11 +15,11 @@ from membrane_integrations.membrain.models import (
 
 
 def test_fit_keeps_whole_lines_and_counts_the_rest() -> None:
-    assert fmt.fit(["a" * 10, "b" * 10, "c" * 10], 21) == "a" * 10 + "\n" + "b" * 10 + (
+    assert _budget.fit(["a" * 10, "b" * 10, "c" * 10], 21) == "a" * 10 + "\n" + "b" * 10 + (
         "\n[1 more line trimmed]"
     )
-    assert fmt.fit(["x" * 50], 10) == "x" * 9 + "…"
-    assert fmt.fit([], 10) == ""
+    assert _budget.fit(["x" * 50], 10) == "x" * 9 + "…"
+    assert _budget.fit([], 10) == ""
 
 
 def test_search_rendering_covers_interpreted_edges_and_empty() -> None:

@@ -25,6 +25,7 @@ from membrane_integrations.membrane import (
     TrustContext,
     WorkingPayload,
 )
+from tests.unit.langchain.lc_fakes import AsyncFakeMembrain
 
 
 class FakeMembrane:
@@ -34,6 +35,10 @@ class FakeMembrane:
 
     def close(self) -> None:
         self.calls.append(("close", (), {}))
+
+    def to_async(self) -> AsyncFakeMembrain:
+        self.calls.append(("to_async", (), {}))
+        return AsyncFakeMembrain(self)
 
     def retrieve(self, task: str, **kwargs: Any) -> list[MemoryRecord]:
         self.calls.append(("retrieve", (task,), kwargs))

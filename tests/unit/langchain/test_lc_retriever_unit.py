@@ -54,6 +54,15 @@ def test_leaky_server_and_missing_clients(fake: FakeMembrain) -> None:
     assert "Bob2 secret" not in [d.page_content for d in docs]
     with pytest.raises(ValueError, match="client"):
         MembrainRetriever()
-    only_async = MembrainRetriever(client=AsyncFakeMembrain(fake))
-    with pytest.raises(ValueError, match="ainvoke"):
-        only_async.invoke("q")
+    only_async = MembrainRetriever(client=AsyncFakeMembrain(fake), container="bob")
+    assert only_async.invoke("q")  # a sync client is derived from the async one
+    only_async.close()
+    assert [c[0] for c in fake.calls][-1] == "close"
+
+
+async def test_sync_only_retriever_works_under_ainvoke(fake: FakeMembrain) -> None:
+    retriever = MembrainRetriever(client=fake, container="bob", k=1)
+    docs = await retriever.ainvoke("q")
+    assert len(docs) == 1 and "container.bob" in docs[0].metadata["scope"]
+    await retriever.aclose()
+    assert [c[0] for c in fake.calls][-1] == "aclose"

@@ -95,10 +95,46 @@ def test_toolkit_needs_a_client_and_a_valid_container() -> None:
 
 def test_async_client_given_as_client_moves_to_async_client() -> None:
     fake = FakeMembrain()
+    fake.seed("User likes tea", ["container.bob"])
     tool = MembrainSearchTool(client=AsyncFakeMembrain(fake))
     assert tool.client is None and tool.async_client is not None
-    message = call(tool, query="What does the user like?")
-    assert message.status == "error" and "ainvoke" in str(message.content)
+    # invoke derives a sync client from the async one, once, and close() releases it
+    for _ in range(2):
+        message = call(tool, query="What does the user like?")
+        assert message.status == "success" and "User likes tea" in str(message.content)
+    assert [c[0] for c in fake.calls].count("to_sync") == 1
+    tool.close()
+    assert fake.calls[-1][0] == "close"
+
+
+async def test_sync_only_toolkit_derives_one_async_client_per_loop() -> None:
+    fake = FakeMembrain()
+    fake.seed("User likes tea", ["container.bob"])
+    kit = MembrainToolkit(client=fake, container="bob")
+    search, stats = kit.get_tools()[0], kit.get_tools()[2]
+    out = await search.ainvoke({"query": "What does the user like?"})
+    assert "User likes tea" in out
+    assert await stats.ainvoke({}) == "1 memory."
+    batch = await search.abatch([{"query": "tea?"}, {"query": "drink?"}])
+    assert all("User likes tea" in text for text in batch)
+    # the toolkit and all its tools share one pair: one derived client for this loop
+    assert [c[0] for c in fake.calls].count("to_async") == 1
+    await kit.aclose()
+    assert fake.calls[-1][0] == "aclose"
+
+
+def test_client_without_counterpart_says_what_to_give() -> None:
+    class Bare:
+        def search(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("not reached")
+
+        def close(self) -> None: ...
+
+    import asyncio
+
+    tool = MembrainSearchTool(client=Bare())
+    with pytest.raises(TypeError, match="async_client="):
+        asyncio.run(tool.ainvoke({"query": "q"}))
 
 
 def test_schema_is_model_facing_and_strict() -> None:
@@ -141,8 +177,8 @@ async def test_search_async_uses_the_async_client() -> None:
     assert "User likes tea" in str(message.content)
     ((_, kwargs),) = calls(fake, "search")
     assert kwargs["k"] == 3 and kwargs["scope"] == [BOB]
-    sync_message = call(search, query="q?")
-    assert sync_message.status == "error" and "invoke" in str(sync_message.content)
+    sync_message = call(search, query="q?")  # a sync client is derived for invoke
+    assert sync_message.status == "success" and len(calls(fake, "search")) == 2
 
 
 def test_search_full_scope_without_any_scope_is_rejected_before_sending() -> None:

@@ -1,4 +1,4 @@
-"""Compact text for a model, within a character budget (pure functions, no I/O).
+"""Membrain results as compact text for a model, within a character budget (pure, no I/O).
 
 Tools return two things: this text, which goes into the model's context, and the full typed
 result as the artifact. The text keeps what a model needs to act (ids, content, scores, related
@@ -38,11 +38,9 @@ from ..membrain.models import (
     TraverseResult,
     UnlinkResult,
 )
+from ._budget import DEFAULT_BUDGET, clip, fit
 
 __all__ = [
-    "DEFAULT_BUDGET",
-    "clip",
-    "fit",
     "render_bulk_delete",
     "render_count",
     "render_delete",
@@ -57,10 +55,8 @@ __all__ = [
     "render_traverse",
     "render_unlink",
     "render_update",
+    "shown_scope",
 ]
-
-DEFAULT_BUDGET = 4000
-_ITEM_CHARS = 600
 
 
 def shown_scope(scope: list[str]) -> list[str]:
@@ -71,36 +67,6 @@ def shown_scope(scope: list[str]) -> list[str]:
     ['container.bob', 'type.pref']
     """
     return [token for token in scope if not token.startswith("^")]
-
-
-def clip(text: str, limit: int = _ITEM_CHARS) -> str:
-    """One line of at most ``limit`` characters (newlines folded, an ellipsis when cut).
-
-    >>> clip("a\\nb" + "c" * 10, 6)
-    'a bcc…'
-    """
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: max(limit - 1, 0)] + "…"
-
-
-def fit(lines: Sequence[str], budget: int, hint: str = "") -> str:
-    """Join ``lines`` until ``budget`` characters; say how many were left out.
-
-    >>> fit(["one", "two", "three"], 9)
-    'one\\ntwo\\n[1 more line trimmed]'
-    """
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        cost = len(line) + (1 if out else 0)
-        if used + cost > budget and out:
-            left = len(lines) - index
-            tail = f"[{left} more line{'s' if left != 1 else ''} trimmed{hint}]"
-            out.append(tail)
-            break
-        out.append(line if len(line) <= budget else clip(line, budget))
-        used += cost
-    return "\n".join(out)
 
 
 def _plural(n: int, word: str) -> str:

@@ -1,0 +1,145 @@
+"""``MembrainRetriever``: Membrain search hits as LangChain ``Document``s.
+
+Example:
+    >>> from membrane_integrations.emulator import MembrainEmulator
+    >>> with MembrainEmulator() as emu, emu.client() as client:
+    ...     _ = client.add("The team deploys on Fridays", scope=["container.doc-ops"])
+    ...     retriever = MembrainRetriever(client=client, container="doc-ops", k=1)
+    ...     docs = retriever.invoke("When does the team deploy?")
+    ...     print(docs[0].page_content, docs[0].metadata["type"])
+    The team deploys on Fridays memory_node
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langchain_core.documents import Document
+from pydantic import Field, model_validator
+
+from ..membrain._add_token import is_add_token
+from ..membrain.client import AsyncMembrainClient, MembrainClient
+from ..membrain.models import MemoryNode, SearchResponse
+from ..membrain.tenancy import Tenancy, visible_search
+from ._driver import Plan, call
+from ._retriever import PlannedRetriever
+
+__all__ = ["MembrainRetriever", "search_documents"]
+
+
+def search_documents(
+    response: SearchResponse, *, k: int, include_edges: bool, include_related: bool
+) -> list[Document]:
+    """Turn a search reply into at most ``k`` documents (memory nodes first in server order).
+
+    An interpreted summary, when present, becomes one extra leading document of type
+    ``interpreted`` (it does not count towards ``k``).
+    """
+    docs: list[Document] = []
+    if response.interpreted is not None and response.interpreted.answer_summary:
+        docs.append(
+            Document(
+                page_content=response.interpreted.answer_summary,
+                metadata={
+                    "type": "interpreted",
+                    "key_facts": list(response.interpreted.key_facts),
+                    "supporting_memory_ids": list(response.interpreted.supporting_memory_ids),
+                    "confidence": response.interpreted.confidence,
+                },
+            )
+        )
+    hits: list[Document] = []
+    for hit in response.results:
+        if isinstance(hit, MemoryNode):
+            metadata: dict[str, Any] = {
+                "type": hit.type,
+                "memory_id": hit.id,
+                "scope": [t for t in hit.scope if not is_add_token(t)],
+                "category": hit.category,
+                "semantic_score": hit.semantic_score,
+            }
+            if include_related:
+                metadata["related_memories"] = [
+                    r.model_dump(mode="json", exclude_none=True) for r in hit.related_memories
+                ]
+            hits.append(Document(id=hit.id, page_content=hit.content, metadata=metadata))
+        elif include_edges:
+            hits.append(
+                Document(
+                    id=f"edge:{hit.source.id}:{hit.target.id}",
+                    page_content=hit.description,
+                    metadata={
+                        "type": hit.type,
+                        "source": hit.source.id,
+                        "target": hit.target.id,
+                        "semantic_score": hit.score,
+                    },
+                )
+            )
+    return docs + hits[:k]
+
+
+class MembrainRetriever(PlannedRetriever):
+    """Membrain semantic search as a LangChain retriever.
+
+    Setup:
+        ``pip install membrane-integrations[langchain]``; a Membrain URL and API key, or the
+        bundled emulator (``python -m membrane_integrations emulator``).
+
+    Instantiate:
+        ``MembrainRetriever(client=MembrainClient(key), container="bob", k=5)``. It works under
+        ``invoke`` and ``ainvoke`` alike: the missing flavour is derived from the given client
+        on first use (``to_async()`` inside the running loop) and closed by ``close()`` /
+        ``await aclose()`` or on garbage collection. ``scope`` adds regex patterns ANDed after
+        the container filter.
+
+    Invoke:
+        >>> from membrane_integrations.emulator import MembrainEmulator
+        >>> with MembrainEmulator() as emu, emu.client() as client:
+        ...     _ = client.add("User's favourite colour is teal", scope=["container.doc-di"])
+        ...     retriever = MembrainRetriever(client=client, container="doc-di", k=2)
+        ...     doc = retriever.invoke("What colour does the user like?")[0]
+        ...     print(doc.id == doc.metadata["memory_id"], doc.metadata["scope"])
+        True ['container.doc-di']
+
+    Documents carry ``id`` (the memory id) and metadata ``memory_id``, ``scope``,
+    ``category``, ``semantic_score``, ``related_memories`` (when ``include_related``) and
+    ``type``. Relationship edges become documents (``type="relationship_edge"``) only with
+    ``include_edges=True``. ``invoke(query, k=3)`` overrides ``k`` per call.
+
+    ``rerank`` defaults to ``None``, meaning "rerank unless edges are wanted": Membrain's ``k``
+    counts nodes *and* edges, so a raw search for 3 hits may hold only 2 memories; reranked,
+    it folds the edges onto their memories and returns ``k`` memory nodes. Set it to ``False``
+    for the raw graph-native ranking.
+    """
+
+    _client_names = "client= (MembrainClient) and/or async_client="
+
+    k: int = Field(default=5, ge=1, le=100)
+    scope: list[str] | None = None
+    container: str | None = None
+    response_format: Literal["raw", "interpreted", "both"] = "raw"
+    rerank: bool | None = None
+    include_edges: bool = False
+    include_related: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> MembrainRetriever:
+        Tenancy(self.container).read_scope(self.scope)  # fail early on bad ids or patterns
+        return self
+
+    def _plan(self, query: str, k: int | None) -> Plan[list[Document]]:
+        size = self.k if k is None else k
+        response: SearchResponse = yield call(
+            MembrainClient.search,
+            AsyncMembrainClient.search,
+            query,
+            k=size,
+            scope=Tenancy(self.container).read_scope(self.scope),
+            response_format=self.response_format,
+            rerank=(not self.include_edges) if self.rerank is None else self.rerank,
+        )
+        visible = visible_search(Tenancy(self.container), response)
+        return search_documents(
+            visible, k=size, include_edges=self.include_edges, include_related=self.include_related
+        )
