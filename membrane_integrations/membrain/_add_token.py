@@ -12,7 +12,7 @@ section 4.1, AND semantics). Read as a regex, this token is optional at the star
 it matches every token and leaves merging and linking exactly as they are without it; the
 container guard token still confines them. As a stored literal it starts with ``^``, like the
 container guard, so no container filter ever selects it and the tool text shown to a model
-leaves it out (``langchain/_format.shown_scope``).
+leaves it out (``langchain/_format_membrain.shown_scope``).
 
 Example:
     >>> token = new_add_token()
