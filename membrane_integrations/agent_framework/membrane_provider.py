@@ -106,6 +106,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
     """
 
     DEFAULT_SOURCE_ID: ClassVar[str] = "membrane"
+    INJECTABLE: ClassVar[set[str]] = {"client", "embeddings"}
     _config_type = MembraneContextConfig
     _identity_type = MembraneIdentity
 
