@@ -25,6 +25,7 @@ from agent_framework import (
     ChatResponse,
     ChatResponseUpdate,
     Content,
+    FunctionInvocationLayer,
     Message,
     ResponseStream,
 )
@@ -34,7 +35,7 @@ __all__ = ["ScriptedChatClient"]
 Reply = str | Callable[[Sequence[Message]], str]
 
 
-class ScriptedChatClient(BaseChatClient):
+class ScriptedChatClient(FunctionInvocationLayer[Any], BaseChatClient[Any]):
     """Replies from a script; ``requests`` holds the messages of every call, in order."""
 
     OTEL_PROVIDER_NAME = "scripted"
