@@ -170,10 +170,11 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         A recall that fails or takes longer than ``recall_timeout`` is logged as a warning and
         the run goes on without memories. A missing or invalid identity raises.
         """
+        # Resolved first: a run without a valid identity fails before the model is called.
+        identity = self.resolve_identity(state)
         query = recall_query(context.input_messages)
         if query is None:
             return
-        identity = self.resolve_identity(state)
         try:
             texts = await asyncio.wait_for(
                 self._recall(identity, query), timeout=self._config.recall_timeout

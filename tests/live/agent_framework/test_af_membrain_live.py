@@ -244,3 +244,18 @@ async def test_a_provider_round_trips_through_the_frameworks_serialisation(
         assert await client.count() >= 2
     finally:
         await client.aclose()
+
+
+async def test_a_streamed_run_recalls_and_captures_too(
+    emulator: Any, make_provider: Callable[..., MembrainContextProvider]
+) -> None:
+    provider = make_provider(container="jon", capture="user_and_assistant")
+    chat = ScriptedChatClient(["Got it.", "You like rye bread."])
+    agent = Agent(client=chat, context_providers=[provider])
+    async for _ in agent.run("Jon likes rye bread.", stream=True):
+        pass
+    assert _stored(emulator, "jon") == ["Got it.", "Jon likes rye bread."]
+    stream = agent.run("What bread do I like?", stream=True)
+    text = "".join([update.text async for update in stream])
+    assert text == "You like rye bread."
+    assert "1. Jon likes rye bread." in _recalled(chat)[0].text
