@@ -141,6 +141,11 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
             return run
         stored = (state or {}).get(IDENTITY_KEY)
         if stored is not None:
+            if not isinstance(stored, Mapping):
+                raise InvalidRequestError(
+                    "the session's identity is not a mapping; set it with bind_session",
+                    field="identity",
+                )
             return self._make_identity(None, stored)
         if self._config.container is not None:
             return self._make_identity(None, {"container": self._config.container})

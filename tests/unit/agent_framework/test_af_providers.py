@@ -66,6 +66,8 @@ def test_identities_are_validated_wherever_they_come_from() -> None:
     # a tampered session state is refused, not used
     with pytest.raises(InvalidRequestError):
         provider.resolve_identity({"identity": {"container": "x" * 5000}})
+    with pytest.raises(InvalidRequestError, match="not a mapping"):
+        provider.resolve_identity({"identity": "alice"})
     with (
         pytest.raises(InvalidRequestError, match="not both"),
         provider.identity(MembrainIdentity(container="a"), container="b"),
