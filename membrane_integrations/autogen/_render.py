@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,6 +30,7 @@ from typing import Any, Literal
 from autogen_core.memory import MemoryContent, MemoryMimeType
 from autogen_core.models import LLMMessage, UserMessage
 
+from ..core.context_text import render_numbered
 from ..core.errors import InvalidRequestError
 
 __all__ = [
@@ -52,7 +52,6 @@ _FORMATS: dict[MemoryMimeType, TextFormat] = {
     MemoryMimeType.JSON: "json",
 }
 _MIMES: dict[TextFormat, MemoryMimeType] = {fmt: mime for mime, fmt in _FORMATS.items()}
-_ELLIPSIS = "…"
 
 
 @dataclass(frozen=True)
@@ -170,10 +169,6 @@ def last_user_text(messages: Sequence[LLMMessage]) -> str | None:
     return None
 
 
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
 def render_memories(
     items: Sequence[MemoryContent], *, budget: int, header: str
 ) -> tuple[str | None, list[MemoryContent]]:
@@ -181,34 +176,8 @@ def render_memories(
 
     Returns the message (``None`` when nothing is left) and the items it lists, in order. Items
     are kept in rank order until the next one would exceed the budget; if even the first does
-    not fit, it is cut short and ends with an ellipsis.
+    not fit, it is cut short and ends with an ellipsis (see
+    :func:`membrane_integrations.core.context_text.render_numbered`).
     """
-    seen: set[str] = set()
-    unique: list[tuple[str, MemoryContent]] = []
-    for item in items:
-        text = item_text(item)
-        key = _key(text)
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        unique.append((text, item))
-    lines = [header] if header else []
-    kept: list[MemoryContent] = []
-    length = len(header)
-    for text, item in unique:
-        line = f"{len(kept) + 1}. {text}"
-        extra = len(line) + (1 if lines else 0)
-        if length + extra > budget:
-            if not kept:
-                room = budget - length - (1 if lines else 0)
-                prefix = "1. "
-                if room > len(prefix) + len(_ELLIPSIS):
-                    lines.append(prefix + text[: room - len(prefix) - len(_ELLIPSIS)] + _ELLIPSIS)
-                    kept.append(item)
-            break
-        lines.append(line)
-        length += extra
-        kept.append(item)
-    if not kept:
-        return None, []
-    return "\n".join(lines), kept
+    message, kept = render_numbered([item_text(i) for i in items], budget=budget, header=header)
+    return message, [items[i] for i in kept]

@@ -1,0 +1,208 @@
+"""``MembraneContextProvider``: long-term memory for an Agent Framework agent, from Membrane."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar, cast
+
+from agent_framework import Message
+
+from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
+from ..membrane import AsyncMembraneClient
+from ..membrane.tenancy import MembraneView
+from ..membrane.types import (
+    EpisodicPayload,
+    MemoryRecord,
+    SemanticPayload,
+    Sensitivity,
+    TrustContext,
+    WorkingPayload,
+)
+from ._base import BackendContextProvider
+from ._messages import role_of
+from .config import MembraneContextConfig
+from .identity import MembraneIdentity
+
+__all__ = ["MembraneContextProvider", "record_text"]
+
+# Retracted and cleared records have salience 0; any positive floor hides them server-side.
+_VISIBLE = 1e-6
+_MAX_LIMIT = 10000
+_OVERFETCH = 4
+PREDICATE = "said"
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def record_text(record: MemoryRecord) -> str | None:
+    """One record as the text a model reads; ``None`` for a record with nothing to show.
+
+    >>> from membrane_integrations.membrane.types import SemanticPayload
+    >>> record_text(MemoryRecord(id="r", payload=SemanticPayload(
+    ...     subject="user", predicate="said", object="I am vegan")))
+    'user said: I am vegan'
+    """
+    payload = record.payload
+    text: str | None = None
+    if isinstance(payload, SemanticPayload):
+        value = _as_text(payload.object)
+        sep = ":" if payload.predicate == PREDICATE else ""
+        text = f"{payload.subject} {payload.predicate}{sep} {value}"
+    elif isinstance(payload, EpisodicPayload) and payload.tool_graph:
+        node = payload.tool_graph[0]
+        text = f"{node.tool} returned {_as_text(node.result)}"
+    elif isinstance(payload, EpisodicPayload) and payload.timeline:
+        text = payload.timeline[0].summary
+    elif isinstance(payload, WorkingPayload):
+        text = payload.context_summary
+    return text if text and text.strip() else None
+
+
+async def _close(client: AsyncMembraneClient) -> None:
+    # AsyncMembraneClient gains aclose() (the one shape across adapters); close() until then.
+    closer = getattr(client, "aclose", None) or client.close
+    await cast(Callable[[], Awaitable[None]], closer)()
+
+
+class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, MembraneIdentity]):
+    """An Agent Framework context provider that recalls from and captures into Membrane.
+
+    The identity's container is the record ``scope``: every capture stores it, every recall
+    sends it as the only trust scope with the identity's actor and sensitivity ceiling, and
+    keeps only records whose scope equals it (:class:`~membrane_integrations.membrane.tenancy.
+    MembraneView`; the daemon also returns unscoped records and redacted copies, never shown).
+
+    * **Before each run**: retrieve for the run's new user input, keep ``k`` records of the
+      container above ``min_salience``, drop duplicates, fit ``max_context_chars`` and add one
+      context message marked as recalled data. On membraned's default SQLite store the order
+      is by salience whatever the query; pass ``embeddings=`` (any LangChain ``Embeddings``)
+      to re-rank a candidate pool by similarity to the input. A failed or slow
+      (``recall_timeout``) recall is logged and the run goes on.
+    * **After each run**: each message the ``capture`` policy selects becomes a semantic record
+      ``<role> said <text>`` with the tags ``msg.<key>`` and ``role.<role>``, stored once per
+      session ledger (a resumed run stores nothing twice); the recalled context is never stored.
+      A failed capture is logged and never breaks the reply.
+    * **Identity**: ``provider.identity(container=..., actor_id=..., max_sensitivity=...)`` for a
+      run, ``provider.bind_session(session, ...)`` for a thread, else the config's defaults.
+    * ``to_dict()`` / ``from_dict()`` round-trip it without the API key (nor ``embeddings``).
+
+    Example (needs a running daemon at ``addr``):
+        >>> import asyncio
+        >>> from agent_framework import Agent
+        >>> from membrane_integrations.agent_framework.testing import ScriptedChatClient
+        >>> async def demo(addr: str) -> str:  # doctest: +SKIP
+        ...     config = MembraneContextConfig(addr=addr, container="bob")
+        ...     async with MembraneContextProvider(config) as memory:
+        ...         chat = ScriptedChatClient()
+        ...         agent = Agent(client=chat, context_providers=[memory])
+        ...         await agent.run("I am vegan.")
+        ...         await agent.run("What do I eat?", session=agent.create_session())
+        ...         return chat.requests[1][0].text.splitlines()[1]
+        >>> asyncio.run(demo("localhost:9090"))  # doctest: +SKIP
+        '1. user said: I am vegan.'
+    """
+
+    DEFAULT_SOURCE_ID: ClassVar[str] = "membrane"
+    INJECTABLE: ClassVar[set[str]] = {"client", "embeddings"}
+    _config_type = MembraneContextConfig
+    _identity_type = MembraneIdentity
+
+    def __init__(
+        self,
+        config: MembraneContextConfig | Mapping[str, Any] | None = None,
+        *,
+        client: AsyncMembraneClient | None = None,
+        embeddings: EmbeddingsLike | None = None,
+        candidate_pool: int | None = None,
+        source_id: str | None = None,
+    ) -> None:
+        """Use ``client`` if given (this provider will not close it), else connect per config.
+
+        ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per recall.
+        """
+        super().__init__(config, source_id=source_id)
+        if candidate_pool is not None and candidate_pool < 1:
+            raise ValueError("candidate_pool must be at least 1")
+        self._embeddings = embeddings
+        self._candidate_pool = candidate_pool
+        self._owns_client = client is None
+        if client is None:
+            client = AsyncMembraneClient(
+                self._config.addr,
+                tls=self._config.tls,
+                tls_ca_cert=self._config.tls_ca_cert,
+                api_key=self._config.resolve_api_key(),
+                timeout=self._config.timeout,
+            )
+        self._client = client
+
+    @property
+    def client(self) -> AsyncMembraneClient:
+        """The async Membrane client this provider sends through."""
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the gRPC channel if this provider opened it."""
+        if self._owns_client:
+            await _close(self._client)
+
+    def view(self, identity: MembraneIdentity) -> MembraneView:
+        """The tenancy view of ``identity``: its trust context and the one scope it sees."""
+        config = self._config
+        return MembraneView(
+            base=TrustContext(
+                max_sensitivity=Sensitivity(identity.max_sensitivity or config.max_sensitivity),
+                authenticated=True,
+                actor_id=identity.actor_id or config.actor_id,
+                scopes=[identity.container],
+            ),
+            scope=identity.container,
+        )
+
+    async def _records(self, view: MembraneView, query: str, limit: int) -> list[MemoryRecord]:
+        fetch = min(_MAX_LIMIT, max(limit * _OVERFETCH, 20))
+        while True:
+            records = await self._client.retrieve(
+                query,
+                trust=view.trust,
+                min_salience=max(self._config.min_salience, _VISIBLE),
+                limit=fetch,
+            )
+            own = [r for r in records if view.visible(r) and r.salience > 0.0]
+            # Foreign unscoped records may have taken places under the limit: fetch them all.
+            if fetch == 0 or len(own) >= limit or len(records) < fetch:
+                return own[:limit]
+            fetch = 0
+
+    async def _recall(self, identity: MembraneIdentity, query: str) -> list[str]:
+        k = self._config.k
+        limit = k if self._embeddings is None else candidate_pool(k, self._candidate_pool)
+        records = await self._records(self.view(identity), query, limit)
+        pairs = [(text, r.salience) for r in records if (text := record_text(r)) is not None]
+        if self._embeddings is None:
+            return [text for text, _ in pairs]
+        ranked = await arerank(
+            self._embeddings,
+            query,
+            pairs,
+            texts=[text for text, _ in pairs],
+            salience=[salience for _, salience in pairs],
+            k=k,
+        )
+        return [text for text, _ in ranked]
+
+    async def _capture(self, identity: MembraneIdentity, message: Message, key: str) -> None:
+        view = self.view(identity)
+        role = role_of(message)
+        await self._client.ingest_observation(
+            role,
+            PREDICATE,
+            message.text,
+            sensitivity=view.write_sensitivity(self._config.capture_sensitivity),
+            source=self._config.source,
+            tags=[f"msg.{key}", f"role.{role}"],
+            scope=identity.container,
+        )
