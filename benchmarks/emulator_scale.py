@@ -168,7 +168,7 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, float | str]:
             engine_only = timed(lambda: engine.search(tenant, QUESTIONS[0], k=10), args.queries)
         baseline = None
         if args.baseline:
-            idx = engine._index(tenant)
+            idx = engine.store.index(tenant)
             rows = idx.nodes.view()
             qvec = embed_query_vector(engine.embeddings, QUESTIONS[0])
 

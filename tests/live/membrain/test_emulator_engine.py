@@ -19,9 +19,15 @@ MODULES = [
     "membrane_integrations.emulator.engine",
     "membrane_integrations.emulator.errors",
     "membrane_integrations.emulator.faults",
+    "membrane_integrations.emulator.graph",
     "membrane_integrations.emulator.index",
+    "membrane_integrations.emulator.ingest",
+    "membrane_integrations.emulator.jobs",
     "membrane_integrations.emulator.quotas",
+    "membrane_integrations.emulator.search",
+    "membrane_integrations.emulator.storage",
     "membrane_integrations.emulator.synthesis",
+    "membrane_integrations.emulator.wire",
 ]
 
 
