@@ -6,6 +6,7 @@ the outputs of a run, and runs the membraned-dependent cells against a stand-in 
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -69,12 +70,13 @@ def test_committed_notebook_matches_its_source_and_has_outputs(path: Path) -> No
 def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> None:
     output = _text(_run(path, tmp_path))
     expected = {
-        "01_langchain_agent_tools": "From memory: User's dog is called Rex.",
-        "02_rag_retriever": "March only:  Based on the context: Since March",
-        "03_autogen_memory": "1. Bob's daughter is allergic to peanuts.",
+        "01_langchain_agent_tools": re.escape("From memory: User's dog is called Rex."),
+        "02_rag_retriever": re.escape("March only:  Based on the context: Since March"),
+        # The allergy reaches the model's system message (ranked by the embedder, not first).
+        "03_autogen_memory": r"\n\d\. Bob's daughter is allergic to peanuts\.\n",
         "04_membrane_typed_memory": "membraned",
     }[path.stem]
-    assert expected in output
+    assert re.search(expected, output)
     from membrane_integrations.membrane.daemon import find_membraned
 
     if path.stem in ("03_autogen_memory", "04_membrane_typed_memory") and not find_membraned():

@@ -1,7 +1,7 @@
 """The demo's Membrain stories (the terminal twins of notebooks 01-03).
 
 Each story takes a :class:`MembrainTarget` (where Membrain is and the key), a container id that
-confines everything it stores, and a :class:`~._demo.console.Console`. Stories return what they
+confines everything it stores, and a :class:`~.console.Console`. Stories return what they
 stored and recalled, so a test can check them; everything they print is short and readable.
 
 Example:
