@@ -37,8 +37,8 @@ from membrane_integrations.emulator import HashingEmbeddings, MembrainEmulator, 
 from membrane_integrations.emulator.embeddings import embed_query_vector
 from membrane_integrations.emulator.selection import describe_embedder
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.paraphrase import measure
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _paraphrase import measure
 
 SUBJECTS = ["User", "The team", "Alice", "Bob", "The customer", "Our vendor", "The manager"]
 VERBS = ["likes", "prefers", "avoids", "needs", "bought", "reviewed", "scheduled", "mentioned"]
