@@ -96,7 +96,9 @@ class Ingest:
                 self._merge(tenant, target, content, tokens, category, vec, job_id)
                 return target, "updated"
             memory_id = str(uuid.uuid4())
-            self.store.insert_memory(tenant, memory_id, content, tokens, category, now_iso(), vec)
+            self.store.insert_memories(
+                tenant, [(memory_id, content, tokens, category, vec)], now_iso()
+            )
             neighbours = [idx.ids[int(i)] for i in order if sims[int(i)] >= self.link_threshold]
             idx.add_node(memory_id, tuple(tokens), category, vec)
             self._link(tenant, memory_id, content, neighbours)

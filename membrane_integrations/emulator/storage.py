@@ -12,8 +12,8 @@ Example:
     >>> import numpy as np
     >>> from .embeddings import HashingEmbeddings
     >>> store = Store(None, HashingEmbeddings())
-    >>> store.insert_memory("t", "m1", "tea", ["container.a"], None, "2026-01-01T00:00:00Z",
-    ...                     np.zeros(384, dtype=np.float32))
+    >>> vector = np.zeros(384, dtype=np.float32)
+    >>> store.insert_memories("t", [("m1", "tea", ["container.a"], None, vector)], now_iso())
     >>> store.brief("t", ["m1", "missing"])["m1"].scope
     ['container.a']
     >>> store.close()
@@ -244,18 +244,6 @@ class Store:
             ):
                 out[mid] = Brief(mid, content, json.loads(scope), category)
         return out
-
-    def insert_memory(
-        self,
-        tenant: str,
-        memory_id: str,
-        content: str,
-        scope: Sequence[str],
-        category: str | None,
-        stamp: str,
-        vec: npt.NDArray[Any],
-    ) -> None:
-        self.insert_memories(tenant, [(memory_id, content, scope, category, vec)], stamp)
 
     def insert_memories(
         self,
