@@ -1,13 +1,16 @@
-"""A throwaway certificate authority and server certificate for the TLS benchmark runs.
+"""A throwaway certificate authority and server certificate, for the TLS benchmarks and tests.
 
-The CA is self-signed; the server certificate it signs names the addresses the benchmark servers
-listen on. The trust bundle is certifi's bundle plus the CA, the way a deployment that adds a
-private CA to its trust store would look, so every client pays the cost of loading a full bundle.
+The one certificate maker of the repository: the benchmarks import it as ``_tls`` (their folder
+is on ``sys.path``), the tests as ``benchmarks._tls`` (benchmarks never import tests). The CA is
+self-signed; the server certificate it signs names the addresses the servers listen on (by
+default 127.0.0.1 and localhost). Clients trust ``ca_cert``; the trust ``bundle`` is certifi's
+bundle plus the CA, the way a deployment that adds a private CA to its trust store would look,
+so a benchmark client pays the cost of loading a full bundle.
 
 Example:
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     files = make_tls_files(pathlib.Path(d), ["127.0.0.1"])
+    ...     files = make_tls_files(pathlib.Path(d) / "tls")
     ...     files.bundle.stat().st_size > files.ca_cert.stat().st_size
     True
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +44,12 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_tls_files(directory: Path, hosts: list[str]) -> TlsFiles:
-    """Write a CA, a server certificate for ``hosts`` (IPs or DNS names) and a trust bundle."""
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def make_tls_files(directory: Path, hosts: Sequence[str] = LOOPBACK) -> TlsFiles:
+    """Write a CA, a server certificate for ``hosts`` (IPs or DNS names) and a trust bundle
+    into ``directory`` (created if missing)."""
     now = dt.datetime.now(dt.timezone.utc)
     valid_from, valid_to = now - dt.timedelta(hours=1), now + dt.timedelta(days=2)
 
@@ -101,6 +109,7 @@ def make_tls_files(directory: Path, hosts: list[str]) -> TlsFiles:
     )
 
     pem = serialization.Encoding.PEM
+    directory.mkdir(parents=True, exist_ok=True)
     files = TlsFiles(
         ca_cert=directory / "ca.pem",
         server_cert=directory / "server.pem",

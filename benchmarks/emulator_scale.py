@@ -37,8 +37,8 @@ from membrane_integrations.emulator import HashingEmbeddings, MembrainEmulator, 
 from membrane_integrations.emulator.embeddings import embed_query_vector
 from membrane_integrations.emulator.selection import describe_embedder
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.paraphrase import measure
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _paraphrase import measure
 
 SUBJECTS = ["User", "The team", "Alice", "Bob", "The customer", "Our vendor", "The manager"]
 VERBS = ["likes", "prefers", "avoids", "needs", "bought", "reviewed", "scheduled", "mentioned"]
@@ -168,7 +168,7 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, float | str]:
             engine_only = timed(lambda: engine.search(tenant, QUESTIONS[0], k=10), args.queries)
         baseline = None
         if args.baseline:
-            idx = engine._index(tenant)
+            idx = engine.store.index(tenant)
             rows = idx.nodes.view()
             qvec = embed_query_vector(engine.embeddings, QUESTIONS[0])
 

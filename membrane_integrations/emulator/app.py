@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from .embeddings import embed_matrix
 from .engine import Engine
 from .errors import EmulatorError, EmulatorUnauthorized
-from .faults import FaultConfig, FaultInjector, FaultMiddleware
+from .faults import FaultConfig, FaultInjector, FaultMiddleware, failed_synthesis
 from .quotas import QuotaConfig
 from .selection import describe_embedder, embedding_model_name
 
@@ -149,7 +149,7 @@ def create_app(
     @app.post(f"{API}/memories/search", tags=["search"])
     def search(body: SearchBody, t: Tenant) -> dict[str, Any]:
         fails = body.response_format != "raw" and faults.synthesis_fails()
-        return engine.search(
+        reply = engine.search(
             t,
             body.query,
             k=body.k,
@@ -157,8 +157,8 @@ def create_app(
             response_format=body.response_format,
             rerank=body.rerank,
             full_scope=body.full_scope,
-            synthesis_fails=fails,
         )
+        return failed_synthesis(reply) if fails else reply
 
     @app.post(f"{API}/memories/batch", tags=["memories"])
     def batch(body: BatchBody, t: Tenant) -> dict[str, Any]:

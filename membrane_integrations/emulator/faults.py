@@ -28,7 +28,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["FaultConfig", "FaultInjector", "FaultMiddleware", "InjectedJobFailure"]
+__all__ = [
+    "FaultConfig",
+    "FaultInjector",
+    "FaultMiddleware",
+    "InjectedJobFailure",
+    "failed_synthesis",
+]
 
 Fault = Literal["error", "unavailable", "rate_limited", "delay", "truncate"]
 Scope = MutableMapping[str, Any]
@@ -141,6 +147,16 @@ class FaultInjector:
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"config": self.config.model_dump(), "injected": dict(self.injected)}
+
+
+def failed_synthesis(reply: dict[str, Any]) -> dict[str, Any]:
+    """A search reply whose interpreted synthesis failed (what the search route sends when
+    :meth:`FaultInjector.synthesis_fails` drew a fault)."""
+    return {
+        **reply,
+        "interpreted": None,
+        "interpreted_error": "interpreted synthesis failed (injected fault)",
+    }
 
 
 def _json_error(status: int, code: str, message: str) -> bytes:

@@ -19,7 +19,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["QuotaConfig", "next_weekly_reset", "week_start"]
+from .errors import EmulatorQuotaExceeded
+from .storage import Store, iso, now
+
+__all__ = ["QuotaConfig", "enforce_quota", "next_weekly_reset", "week_start"]
 
 
 class QuotaConfig(BaseModel):
@@ -40,3 +43,29 @@ def week_start(now: datetime) -> datetime:
 def next_weekly_reset(now: datetime) -> datetime:
     """When the weekly create quota resets next."""
     return week_start(now) + timedelta(days=7)
+
+
+def enforce_quota(quota: QuotaConfig, store: Store, tenant: str) -> None:
+    """Raise :class:`~.errors.EmulatorQuotaExceeded` if one more create would pass ``quota``
+    (call with the store lock held, before queueing the job)."""
+    if quota.memory_cap is not None:
+        held = store.count_memories(tenant) + store.count_open_jobs(tenant)
+        if held >= quota.memory_cap:
+            raise EmulatorQuotaExceeded(
+                f"memory cap of {quota.memory_cap} reached: delete memories or upgrade "
+                "the plan before creating more",
+                status=403,
+                code="TIER_MEMORY_CAP_REACHED",
+                memory_cap=quota.memory_cap,
+            )
+    if quota.weekly_creates is not None:
+        when = now()
+        if store.count_jobs_since(tenant, iso(week_start(when))) >= quota.weekly_creates:
+            raise EmulatorQuotaExceeded(
+                f"weekly create quota of {quota.weekly_creates} reached; it resets at "
+                f"next_weekly_reset_at",
+                status=429,
+                code="TIER_WEEKLY_QUOTA_REACHED",
+                next_weekly_reset_at=iso(next_weekly_reset(when)),
+                weekly_creates=quota.weekly_creates,
+            )

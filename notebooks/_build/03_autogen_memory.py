@@ -22,7 +22,7 @@ if os.environ.get("OPENAI_API_KEY") and importlib.util.find_spec("openai"):
     def new_model():
         return OpenAIChatCompletionClient(model=os.environ.get("OPENAI_MODEL", "gpt-4o-mini"))
 else:
-    from membrane_integrations._demo.models import MemoryAnsweringChatClient
+    from membrane_integrations.demo.models import MemoryAnsweringChatClient
 
     def new_model():
         return MemoryAnsweringChatClient()  # offline: answers from the injected memories
@@ -126,8 +126,8 @@ emulator.stop()
 # when none can be had it says how to get one and the cells marked `%%membraned` are skipped.
 
 # %%
-%load_ext membrane_integrations._demo.notebook
-from membrane_integrations._demo.notebook import start_membraned
+%load_ext membrane_integrations.demo.notebook
+from membrane_integrations.demo.notebook import start_membraned
 
 daemon = start_membraned()
 

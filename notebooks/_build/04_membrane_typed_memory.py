@@ -22,14 +22,14 @@
 # say so.
 
 # %%
-%load_ext membrane_integrations._demo.notebook
-from membrane_integrations._demo.notebook import start_membraned
+%load_ext membrane_integrations.demo.notebook
+from membrane_integrations.demo.notebook import start_membraned
 
 daemon = start_membraned()
 
 # %%
 %%membraned
-from membrane_integrations._demo.membrane_stories import describe
+from membrane_integrations.demo.membrane_stories import describe
 from membrane_integrations.membrane import OutcomeStatus, Sensitivity, TrustContext
 
 client = daemon.client()

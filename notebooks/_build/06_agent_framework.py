@@ -98,8 +98,8 @@ emulator.stop()
 # For Membrane the identity also carries the trust context: `actor_id` and `max_sensitivity`.
 
 # %%
-%load_ext membrane_integrations._demo.notebook
-from membrane_integrations._demo.notebook import start_membraned
+%load_ext membrane_integrations.demo.notebook
+from membrane_integrations.demo.notebook import start_membraned
 
 daemon = start_membraned()
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from membrane_integrations.__main__ import main
-from membrane_integrations.membrain.tenancy import container_filter
 from membrane_integrations.demo import run_demo
 from membrane_integrations.emulator import MembrainEmulator
+from membrane_integrations.membrain.tenancy import container_filter
 from membrane_integrations.membrane import daemon as daemon_module
 
 pytestmark = pytest.mark.live

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from membrane_integrations._demo import notebook
-from membrane_integrations._demo.models import memory_answer
-from membrane_integrations._demo.progress import waiting
 from membrane_integrations.core.errors import BackendUnavailableError
+from membrane_integrations.demo import notebook
+from membrane_integrations.demo.models import memory_answer
+from membrane_integrations.demo.progress import waiting
 from membrane_integrations.membrane import daemon as daemon_module
 from membrane_integrations.membrane.daemon import LocalMembraned, find_membraned
 

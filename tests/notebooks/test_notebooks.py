@@ -6,6 +6,7 @@ the outputs of a run, and runs the membraned-dependent cells against a stand-in 
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -70,14 +71,14 @@ def test_committed_notebook_matches_its_source_and_has_outputs(path: Path) -> No
 def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> None:
     output = _text(_run(path, tmp_path))
     expected = {
-        "01_langchain_agent_tools": "From memory: User's dog is called Rex.",
-        "02_rag_retriever": "March only:  Based on the context: Since March",
-        # both dietary facts are injected (their order is the embedder's ranking)
-        "03_autogen_memory": "  - Bob's daughter is allergic to peanuts.",
+        "01_langchain_agent_tools": re.escape("From memory: User's dog is called Rex."),
+        "02_rag_retriever": re.escape("March only:  Based on the context: Since March"),
+        # The allergy reaches the model's system message (ranked by the embedder, not first).
+        "03_autogen_memory": r"\n\d\. Bob's daughter is allergic to peanuts\.\n",
         "04_membrane_typed_memory": "membraned",
-        "06_agent_framework": "agent: From memory: Bob is vegetarian and avoids fish.",
+        "06_agent_framework": re.escape("agent: From memory: Bob is vegetarian and avoids fish."),
     }[path.stem]
-    assert expected in output
+    assert re.search(expected, output)
     from membrane_integrations.membrane.daemon import find_membraned
 
     daemon_notebooks = ("03_autogen_memory", "04_membrane_typed_memory", "06_agent_framework")

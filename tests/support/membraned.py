@@ -1,11 +1,12 @@
 """The live tests' side of the daemon: gating and certificates (the launcher is the package's).
 
 ``Membraned`` is :class:`membrane_integrations.membrane.daemon.LocalMembraned` with the keywords
-the tests have always used: ``tls=True`` makes a self-signed certificate for 127.0.0.1 and
-``localhost`` (kept in ``.cert``) and passes its paths. ``require_daemon()`` turns the outcome
-of ``make membraned`` (``.cache/membraned.json``, written by ``install_membraned.py``) into the
-gating: run; fail under ``CI=true`` when Go is there but no daemon could be built or started;
-skip, saying how to get the daemon, only when Go is missing (or outside CI).
+the tests have always used: ``tls=True`` makes a CA and a server certificate for 127.0.0.1 and
+``localhost`` (``benchmarks/_tls.py``; kept in ``.cert``) and passes their paths.
+``require_daemon()`` turns the outcome of ``make membraned`` (``.cache/membraned.json``, written
+by ``install_membraned.py``) into the gating: run; fail under ``CI=true`` when Go is there but
+no daemon could be built or started; skip, saying how to get the daemon, only when Go is
+missing (or outside CI).
 
 Example::
 
@@ -16,17 +17,15 @@ Example::
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks._tls import TlsFiles, make_tls_files
 from membrane_integrations.membrane._daemon_build import INSTALL_HINT, MembranedNotFoundError
 from membrane_integrations.membrane.daemon import (
     READY_MARKER,
@@ -40,10 +39,8 @@ __all__ = [
     "READY_MARKER",
     "DaemonStartError",
     "Membraned",
-    "SelfSignedCert",
     "daemon_status",
     "free_port",
-    "make_self_signed_cert",
     "require_daemon",
     "running_daemon",
 ]
@@ -88,65 +85,8 @@ def require_daemon() -> str:
     raise AssertionError("unreachable")
 
 
-@dataclass(frozen=True)
-class SelfSignedCert:
-    """A self-signed server certificate for 127.0.0.1 / localhost, written to ``directory``."""
-
-    cert_path: Path
-    key_path: Path
-
-    @property
-    def cert_pem(self) -> bytes:
-        return self.cert_path.read_bytes()
-
-    @property
-    def key_pem(self) -> bytes:
-        return self.key_path.read_bytes()
-
-
-def make_self_signed_cert(directory: Path) -> SelfSignedCert:
-    """Create a self-signed certificate (also its own CA) valid for 127.0.0.1 and localhost."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path = directory / "server.pem"
-    key_path = directory / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return SelfSignedCert(cert_path, key_path)
-
-
 class Membraned(LocalMembraned):
-    """``LocalMembraned`` with the tests' keywords: ``tls=True`` makes a self-signed cert."""
+    """``LocalMembraned`` with the tests' keywords: ``tls=True`` makes a CA-signed cert."""
 
     def __init__(
         self,
@@ -161,12 +101,13 @@ class Membraned(LocalMembraned):
         **kwargs: object,
     ) -> None:
         self.tls = tls
-        self.cert: SelfSignedCert | None = None
+        self.cert: TlsFiles | None = None
         self._cert_dir: Path | None = None
         if tls:
             self._cert_dir = Path(tempfile.mkdtemp(prefix="membraned-tls-"))
-            self.cert = make_self_signed_cert(self._cert_dir)
-            kwargs.update(tls_cert=self.cert.cert_path, tls_key=self.cert.key_path)
+            self.cert = make_tls_files(self._cert_dir)
+            cert = self.cert
+            kwargs.update(tls_cert=cert.server_cert, tls_key=cert.server_key, tls_ca=cert.ca_cert)
         super().__init__(
             binary,
             api_key=api_key,

@@ -7,10 +7,12 @@ import importlib
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from membrane_integrations.emulator import Engine, HashingEmbeddings
 from membrane_integrations.emulator.embeddings import cosine
+from membrane_integrations.emulator.graph import links_among, shortest_path, within_hops
 from membrane_integrations.emulator.index import TenantIndex, matvec
 from membrane_integrations.emulator.synthesis import Hit, interpret
 
@@ -19,9 +21,15 @@ MODULES = [
     "membrane_integrations.emulator.engine",
     "membrane_integrations.emulator.errors",
     "membrane_integrations.emulator.faults",
+    "membrane_integrations.emulator.graph",
     "membrane_integrations.emulator.index",
+    "membrane_integrations.emulator.ingest",
+    "membrane_integrations.emulator.jobs",
     "membrane_integrations.emulator.quotas",
+    "membrane_integrations.emulator.search",
+    "membrane_integrations.emulator.storage",
     "membrane_integrations.emulator.synthesis",
+    "membrane_integrations.emulator.wire",
 ]
 
 
@@ -117,3 +125,66 @@ def test_synthesis_flags_numbers_that_disagree() -> None:
     assert block["supporting_memory_ids"] == ["m1", "m2"]
     empty = interpret("anything", [], [])
     assert empty["confidence"] == 0.0 and empty["supporting_memory_ids"] == []
+
+
+def test_reads_and_deletes_past_one_sql_chunk() -> None:
+    """Id lists go to SQLite in chunks of 500; 1,201 ids cross two chunk boundaries."""
+    engine = Engine(HashingEmbeddings())
+    try:
+        t = engine.tenant_id("emu-chunks")
+        ids = engine.bulk_load(t, [(f"Fact {i}", ["container.c"], None) for i in range(1201)])
+        many = engine.get_many(t, [*ids, "missing", ids[0]])
+        assert [m["id"] for m in many["memories"]] == ids
+        assert many["missing_ids"] == ["missing"]
+        assert [n["id"] for n in engine.graph_export(t)["nodes"]] == ids
+        deleted = engine.delete_bulk(t, scope=["^container\\.c$"])
+        assert deleted["deleted_count"] == 1201
+        assert engine.count(t) == 0 and engine.get_many(t, ids)["memories"] == []
+    finally:
+        engine.close()
+
+
+def test_graph_searches_on_a_small_graph() -> None:
+    adjacency = {
+        "a": {"b": "a-b", "c": "a-c"},
+        "b": {"a": "a-b", "d": "b-d"},
+        "c": {"a": "a-c", "d": "c-d"},
+        "d": {"b": "b-d", "c": "c-d"},
+        "lone": {},
+    }
+    assert shortest_path(adjacency, "a", "d") == ["a", "b", "d"]  # ties: neighbours in id order
+    assert shortest_path(adjacency, "a", "lone") is None
+    assert within_hops(adjacency, "a", 1) == {"a": 0, "b": 1, "c": 1}
+    assert within_hops(adjacency, "a", 2) == {"a": 0, "b": 1, "c": 1, "d": 2}
+    assert links_among(adjacency, ["a", "b", "d"]) == [("a", "b", "a-b"), ("b", "d", "b-d")]
+
+
+class _PoisonedLinks(HashingEmbeddings):
+    """Fails to embed a link description that mentions "poison" (after the memory row is in)."""
+
+    def embed_matrix(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        if any(t.startswith("How") and "poison" in t for t in texts):
+            raise RuntimeError("embedder down")
+        return super().embed_matrix(texts)
+
+
+def test_a_job_that_fails_midway_leaves_nothing_and_the_worker_goes_on() -> None:
+    engine = Engine(_PoisonedLinks())
+    try:
+        t = engine.tenant_id("emu-job-failure")
+        first = engine.submit_ingest(t, "User likes green tea", ["container.j"], None)
+        assert engine.wait_idle()
+        assert engine.get_job(t, first["job_id"])["status"] == "completed"
+        failed = engine.submit_ingest(t, "User likes green tea with poison", ["container.j"], None)
+        done = engine.submit_ingest(t, "The deploy is on Friday", ["container.j"], None)
+        assert engine.wait_idle()
+        bad = engine.get_job(t, failed["job_id"])
+        assert bad["status"] == "failed" and "embedder down" in bad["error"]["message"]
+        assert engine.get_job(t, done["job_id"])["status"] == "completed"
+        # The memory row written before the link failed was rolled back, index included.
+        contents = [n["content"] for n in engine.graph_export(t)["nodes"]]
+        assert contents == ["User likes green tea", "The deploy is on Friday"]
+        hits = engine.search(t, "poison", k=10)["results"]
+        assert all("poison" not in r.get("content", "") for r in hits)
+    finally:
+        engine.close()

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import os
 import sqlite3
 import ssl
@@ -18,6 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
+from benchmarks._tls import make_tls_files
 from membrane_integrations.emulator import MembrainEmulator
 from tests.support.emulator_fixtures import KEY_A
 
@@ -108,46 +107,13 @@ def test_any_langchain_style_embedder_replaces_the_default() -> None:
     assert embedder.calls >= 3
 
 
-def _self_signed(tmp_path: Path) -> tuple[str, str]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(cert_path), str(key_path)
-
-
 def test_tls(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
-    with MembrainEmulator(tls_certfile=cert, tls_keyfile=key) as emulator:
+    files = make_tls_files(tmp_path)
+    with MembrainEmulator(
+        tls_certfile=str(files.server_cert), tls_keyfile=str(files.server_key)
+    ) as emulator:
         assert emulator.url.startswith("https://127.0.0.1:")
-        trust = ssl.create_default_context(cafile=cert)
+        trust = ssl.create_default_context(cafile=str(files.ca_cert))
         with httpx.Client(verify=trust) as http, emulator.client(http_client=http) as client:
             assert client.add("Served over TLS").action == "created"
             assert client.stats().total_memories == 1

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from benchmarks._tls import TlsFiles, make_tls_files
 from membrane_integrations.core.retry import RetryPolicy
 from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
 from tests.support.membrane_double import MembraneDouble
-from tests.support.membraned import Membraned, SelfSignedCert, make_self_signed_cert, require_daemon
+from tests.support.membraned import Membraned, require_daemon
 
 API_KEY = "test-secret-key-123"
 FAST_RETRIES = RetryPolicy(max_retries=2, initial_backoff=0.0, jitter=0.0)
@@ -35,8 +36,8 @@ def double() -> Iterator[MembraneDouble]:
 
 
 @pytest.fixture
-def cert(tmp_path: Path) -> SelfSignedCert:
-    return make_self_signed_cert(tmp_path / "tls")
+def cert(tmp_path: Path) -> TlsFiles:
+    return make_tls_files(tmp_path / "tls")
 
 
 @pytest.fixture

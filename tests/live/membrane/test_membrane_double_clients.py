@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
+from benchmarks._tls import TlsFiles, make_tls_files
 from membrane_integrations.core.errors import (
     AuthenticationError,
     BackendTimeoutError,
@@ -44,7 +45,6 @@ from membrane_integrations.membrane import (
 )
 from tests.live.membrane.conftest import API_KEY, FAST_RETRIES, resolve
 from tests.support.membrane_double import MembraneDouble
-from tests.support.membraned import SelfSignedCert
 
 pytestmark = pytest.mark.live
 
@@ -398,14 +398,13 @@ async def test_unreachable_daemon_is_backend_unavailable() -> None:
     assert info.value.code() is grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
 
 
-async def test_tls_with_self_signed_certificate(cert: SelfSignedCert) -> None:
-    with MembraneDouble(api_key=API_KEY, tls_cert=cert.cert_pem, tls_key=cert.key_pem) as server:
-        with MembraneClient(
-            server.addr, tls_ca_cert=str(cert.cert_path), api_key=API_KEY
-        ) as client:
+async def test_tls_with_a_private_ca(cert: TlsFiles) -> None:
+    server_pem, key_pem = cert.server_cert.read_bytes(), cert.server_key.read_bytes()
+    with MembraneDouble(api_key=API_KEY, tls_cert=server_pem, tls_key=key_pem) as server:
+        with MembraneClient(server.addr, tls_ca_cert=str(cert.ca_cert), api_key=API_KEY) as client:
             rec = client.ingest_event("e", "r")
         async with AsyncMembraneClient(
-            server.addr, tls_ca_cert=str(cert.cert_path), api_key=API_KEY
+            server.addr, tls_ca_cert=str(cert.ca_cert), api_key=API_KEY
         ) as aclient:
             assert (await aclient.retrieve_by_id(rec.id)).id == rec.id
         # Plaintext against a TLS port fails.
@@ -414,14 +413,13 @@ async def test_tls_with_self_signed_certificate(cert: SelfSignedCert) -> None:
             plain.get_metrics()
 
 
-async def test_tls_rejects_an_untrusted_certificate(cert: SelfSignedCert, tmp_path: Path) -> None:
-    from tests.support.membraned import make_self_signed_cert
-
-    other = make_self_signed_cert(tmp_path / "other")
+async def test_tls_rejects_an_untrusted_certificate(cert: TlsFiles, tmp_path: Path) -> None:
+    other = make_tls_files(tmp_path / "other")
+    server_pem, key_pem = cert.server_cert.read_bytes(), cert.server_key.read_bytes()
     with (
-        MembraneDouble(tls_cert=cert.cert_pem, tls_key=cert.key_pem) as server,
+        MembraneDouble(tls_cert=server_pem, tls_key=key_pem) as server,
         MembraneClient(
-            server.addr, tls_ca_cert=str(other.cert_path), max_retries=0, timeout=5
+            server.addr, tls_ca_cert=str(other.ca_cert), max_retries=0, timeout=5
         ) as client,
         pytest.raises(BackendUnavailableError),
     ):

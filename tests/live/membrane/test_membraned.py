@@ -143,10 +143,10 @@ async def test_api_key_auth_async(daemon_bin: str) -> None:
                 await anonymous.get_metrics()
 
 
-async def test_tls_with_self_signed_certificate(daemon_bin: str) -> None:
+async def test_tls_with_a_private_ca(daemon_bin: str) -> None:
     with Membraned(daemon_bin, tls=True, api_key=API_KEY) as secured:
         assert secured.cert is not None
-        ca = str(secured.cert.cert_path)
+        ca = str(secured.cert.ca_cert)
         with MembraneClient(secured.addr, tls_ca_cert=ca, api_key=API_KEY, timeout=10) as client:
             record = client.ingest_event("e", "r")
         async with AsyncMembraneClient(

@@ -66,14 +66,14 @@ def test_inherited_daemon_variables_are_scrubbed(
 
 async def test_tls_mode_makes_a_certificate_and_the_clients_trust_it(daemon_bin: str) -> None:
     with Membraned(daemon_bin, tls=True) as daemon:
-        assert daemon.cert is not None and daemon.cert.cert_path.exists()
+        assert daemon.cert is not None and daemon.cert.server_cert.exists()
         with daemon.client() as client:
             record = client.ingest_event("e", "r")
         async with daemon.async_client() as aclient:
             assert (await aclient.retrieve_by_id(record.id)).id == record.id
         with daemon.client(tls_ca_cert=None) as plaintext, pytest.raises(Exception):  # noqa: B017
             plaintext.get_metrics()
-    assert daemon.cert is not None and not daemon.cert.cert_path.exists()
+    assert daemon.cert is not None and not daemon.cert.server_cert.exists()
 
 
 def test_early_exit_reports_stderr(daemon_bin: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks._paraphrase import load_set, measure
 from membrane_integrations.emulator import HashingEmbeddings, WordLlamaEmbedder
-from tests.support.paraphrase import load_set, measure
 
 pytest.importorskip("wordllama")
 

@@ -1,7 +1,7 @@
 """The demo's Membrain stories (the terminal twins of notebooks 01-03).
 
 Each story takes a :class:`MembrainTarget` (where Membrain is and the key), a container id that
-confines everything it stores, and a :class:`~._demo.console.Console`. Stories return what they
+confines everything it stores, and a :class:`~.console.Console`. Stories return what they
 stored and recalled, so a test can check them; everything they print is short and readable.
 
 Example:
@@ -198,9 +198,27 @@ def rag_story(target: MembrainTarget, container: str, console: Console) -> Story
     return result
 
 
-async def _autogen(target: MembrainTarget, container: str, console: Console) -> StoryResult:
+async def ask_the_cook(memory: Any, model: Any, console: Console, result: StoryResult) -> None:
+    """Run an AutoGen ``AssistantAgent`` with ``memory`` on :data:`AUTOGEN_TASK`; say (and keep
+    in ``result``) the memories injected into the model's context and the answer."""
     from autogen_agentchat.agents import AssistantAgent
     from autogen_agentchat.messages import MemoryQueryEvent
+
+    agent = AssistantAgent("cook", model_client=model, memory=[memory])
+    with console.wait("the agent is thinking"):
+        run = await agent.run(task=AUTOGEN_TASK)
+    for message in run.messages:
+        if isinstance(message, MemoryQueryEvent):
+            console.say("memories injected into the model's context:")
+            for item in message.content:
+                console.say(short(str(item.content)), indent=5)
+                result.recalled.append(str(item.content))
+    answer = run.messages[-1].to_text()
+    console.say(short(f"agent: {answer}"))
+    result.answers.append(answer)
+
+
+async def _autogen(target: MembrainTarget, container: str, console: Console) -> StoryResult:
     from autogen_core.memory import MemoryContent, MemoryMimeType
 
     from ..autogen import MembrainMemory, MembrainMemoryConfig
@@ -220,19 +238,8 @@ async def _autogen(target: MembrainTarget, container: str, console: Console) -> 
         console.say(short(f"stored: {' '.join(PANTRY)}"))
         model: Any = autogen_chat_client()
         console.say(f"model: {model_label(model)}")
-        agent = AssistantAgent("cook", model_client=model, memory=[memory])
         console.say(f"task: {AUTOGEN_TASK}")
-        with console.wait("the agent is thinking"):
-            run = await agent.run(task=AUTOGEN_TASK)
-        for message in run.messages:
-            if isinstance(message, MemoryQueryEvent):
-                console.say("memories injected into the model's context:")
-                for item in message.content:
-                    console.say(short(str(item.content)), indent=5)
-                    result.recalled.append(str(item.content))
-        answer = run.messages[-1].to_text()
-        console.say(short(f"agent: {answer}"))
-        result.answers.append(answer)
+        await ask_the_cook(memory, model, console, result)
         await model.close()
     finally:
         await memory.close()

@@ -5,7 +5,9 @@ word with their fact. Each fact is ingested through the worker's path (``Engine.
 embedding, near-duplicate check, linking) into one tenant; each question is searched with the
 emulator's own ``Engine.search`` (raw format, ``k=20``: nodes and relationship edges ranked
 together) and the rank of its fact among the returned memory nodes is recorded. Used by
-``tests/unit/embeddings/test_paraphrase_recall.py`` and ``benchmarks/emulator_scale.py``.
+``benchmarks/emulator_scale.py`` (as ``_paraphrase``) and by
+``tests/unit/embeddings/test_paraphrase_recall.py`` (as ``benchmarks._paraphrase``; benchmarks
+never import tests).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from membrane_integrations.emulator import Engine
 from membrane_integrations.emulator.embeddings import EmbeddingsLike
 
-SET_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "paraphrase_recall.json"
+SET_PATH = Path(__file__).resolve().parent / "data" / "paraphrase_recall.json"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """IPython support for the notebooks: start membraned when installed, skip its cells otherwise.
 
-``%load_ext membrane_integrations._demo.notebook`` registers an input transformer: a cell whose
+``%load_ext membrane_integrations.demo.notebook`` registers an input transformer: a cell whose
 first line is ``%%membraned`` runs unchanged (minus that line) while a daemon started by
 :func:`start_membraned` is running, and otherwise only prints that it was skipped. So a notebook
 that needs the daemon stops politely where it is absent, and "Run All" never shows a traceback.

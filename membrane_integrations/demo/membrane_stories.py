@@ -26,7 +26,7 @@ from ..membrane import (
     TrustContext,
 )
 from .console import Console, short
-from .membrain_stories import AUTOGEN_TASK, PANTRY, StoryResult
+from .membrain_stories import PANTRY, StoryResult, ask_the_cook
 from .models import autogen_chat_client, model_label
 
 __all__ = ["describe", "membrane_autogen_story", "typed_memory_story"]
@@ -131,8 +131,6 @@ def typed_memory_story(client: MembraneClient, console: Console) -> StoryResult:
 
 
 async def _autogen(addr: str, api_key: str | None, console: Console) -> StoryResult:
-    from autogen_agentchat.agents import AssistantAgent
-    from autogen_agentchat.messages import MemoryQueryEvent
     from autogen_core.memory import MemoryContent, MemoryMimeType
     from pydantic import SecretStr
 
@@ -155,18 +153,7 @@ async def _autogen(addr: str, api_key: str | None, console: Console) -> StoryRes
             result.stored.append(fact)
         model: Any = autogen_chat_client()
         console.say(f"stored {len(PANTRY)} observations; model: {model_label(model)}")
-        agent = AssistantAgent("cook", model_client=model, memory=[memory])
-        with console.wait("the agent is thinking"):
-            run = await agent.run(task=AUTOGEN_TASK)
-        for message in run.messages:
-            if isinstance(message, MemoryQueryEvent):
-                console.say("memories injected into the model's context:")
-                for injected in message.content:
-                    console.say(short(str(injected.content)), 5)
-                    result.recalled.append(str(injected.content))
-        answer = run.messages[-1].to_text()
-        console.say(short(f"agent: {answer}"))
-        result.answers.append(answer)
+        await ask_the_cook(memory, model, console, result)
         await memory.clear()
         await model.close()
     finally:

@@ -1,17 +1,7 @@
-"""``python -m membrane_integrations demo``: the notebooks' stories, short, in the terminal.
+"""``run_demo``: the stories of ``python -m membrane_integrations demo`` (see the package doc).
 
-Membrain stories (always): a LangChain agent with the Membrain toolkit learns facts about a user
-and uses them in a new conversation; ``MembrainRetriever`` in an LCEL RAG chain (raw vs
-reranked, a container and time-bucket slice); an AutoGen agent with ``MembrainMemory``.
-Membrane stories (when membraned is installed): typed memory with trust, reinforcement and
-revision, and an AutoGen agent with ``MembraneMemory``.
-
-By default Membrain is an in-process emulator (no key, no network). With ``--base-url`` and
-``--api-key`` (or ``MEMBRAIN_BASE_URL`` and ``MEMBRAIN_API_KEY`` both set) the stories run
-against a hosted Membrain, in one-off ``container.demo-<random>-*`` containers that are deleted
-at the end. The chat model is an offline deterministic one unless ``OPENAI_API_KEY`` is set and
-the OpenAI extras are installed. The story goes to stdout; progress to stderr (a spinner on a
-terminal, one line per wait otherwise).
+The LangChain and AutoGen stories are imported when they run, so the notebook helpers beside
+this module load without them.
 
 Example:
     >>> import io
@@ -29,17 +19,13 @@ import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
-from ._demo.console import Console
-from ._demo.membrain_stories import (
-    MembrainTarget,
-    agent_story,
-    autogen_story,
-    cleanup,
-    rag_story,
-)
-from .core.errors import MembraneIntegrationsError
+from ..core.errors import MembraneIntegrationsError
+from .console import Console
+
+if TYPE_CHECKING:
+    from .membrain_stories import MembrainTarget
 
 __all__ = ["Backend", "run_demo"]
 
@@ -50,11 +36,13 @@ Backend = Literal["membrain", "membrane", "both"]
 def _membrain_target(
     base_url: str | None, api_key: str | None, console: Console
 ) -> Iterator[MembrainTarget]:
+    from .membrain_stories import MembrainTarget
+
     if base_url and api_key:
         console.say(f"Membrain: {base_url} (hosted; the demo deletes what it stores)", 0)
         yield MembrainTarget(base_url, api_key)
         return
-    from .emulator import MembrainEmulator
+    from ..emulator import MembrainEmulator
 
     with console.wait("starting the Membrain emulator"):
         emu = MembrainEmulator().start()
@@ -67,6 +55,8 @@ def _membrain_target(
 
 
 def _membrain(base_url: str | None, api_key: str | None, console: Console) -> int:
+    from .membrain_stories import agent_story, autogen_story, cleanup, rag_story
+
     prefix = f"demo-{secrets.token_hex(4)}"
     containers = [f"{prefix}-agent", f"{prefix}-rag", f"{prefix}-autogen"]
     with _membrain_target(base_url, api_key, console) as target:
@@ -87,7 +77,7 @@ def _membrain(base_url: str | None, api_key: str | None, console: Console) -> in
 
 
 def _membrane(console: Console, *, required: bool) -> int:
-    from .membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
+    from ..membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
 
     with console.wait("finding membraned (a first build from source takes a minute)"):
         binary = find_membraned(quiet=True)
@@ -95,7 +85,7 @@ def _membrane(console: Console, *, required: bool) -> int:
         hint = " ".join(INSTALL_HINT.split())
         console.say(f"\nMembrane stories skipped: {hint}", 0)
         return 1 if required else 0
-    from ._demo.membrane_stories import membrane_autogen_story, typed_memory_story
+    from .membrane_stories import membrane_autogen_story, typed_memory_story
 
     try:
         with console.wait("starting membraned"):
