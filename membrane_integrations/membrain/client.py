@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import httpx
 
@@ -80,6 +80,19 @@ class _Base:
     def base_url(self) -> str:
         """The host root the client talks to (without ``/api/v1``)."""
         return self._config.root_url
+
+    def _settings(self) -> dict[str, Any]:
+        """This client's settings as constructor arguments (for its counterpart)."""
+        cfg = self._config
+        return {
+            "api_key": cfg.api_key.get_secret_value() if cfg.api_key else None,
+            "base_url": cfg.root_url,
+            "bearer_token": cfg.bearer_token.get_secret_value() if cfg.bearer_token else None,
+            "timeout": cfg.timeout,
+            "retry_policy": cfg.retry,
+            "poll_policy": cfg.poll,
+            "add_tokens": cfg.add_tokens,
+        }
 
     def __repr__(self) -> str:
         key = "'***'" if self._config.api_key else "None"
@@ -184,6 +197,15 @@ class MembrainClient(_Base):
         """Close the pooled connections (not those of an ``http_client`` passed in)."""
         if self._owns_http:
             self._http.close()
+
+    def to_async(self) -> AsyncMembrainClient:
+        """An :class:`AsyncMembrainClient` with this client's settings, owned by the caller.
+
+        Same URL, credentials, timeout, retry and poll policies and add tokens; it pools its
+        own connections (even when this client was given an ``http_client``), so close it with
+        ``await aclose()`` when done.
+        """
+        return AsyncMembrainClient(**self._settings())
 
     def __enter__(self) -> MembrainClient:
         return self
@@ -419,6 +441,15 @@ class AsyncMembrainClient(_Base):
         """Close the pooled connections (not those of an ``http_client`` passed in)."""
         if self._owns_http:
             await self._http.aclose()
+
+    def to_sync(self) -> MembrainClient:
+        """A :class:`MembrainClient` with this client's settings, owned by the caller.
+
+        Same URL, credentials, timeout, retry and poll policies and add tokens; it pools its
+        own connections (even when this client was given an ``http_client``), so ``close()`` it
+        when done.
+        """
+        return MembrainClient(**self._settings())
 
     async def __aenter__(self) -> AsyncMembrainClient:
         return self

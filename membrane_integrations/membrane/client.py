@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ from membrane_integrations.core.errors import MalformedResponseError, MembraneIn
 from membrane_integrations.core.retry import Attempts, RetryPolicy
 from membrane_integrations.membrane import _codec
 from membrane_integrations.membrane._codec import DEFAULT_SOURCE, Call
+from membrane_integrations.membrane._config import ClientConfig
 from membrane_integrations.membrane.errors import error_from_rpc_error, malformed_response
 from membrane_integrations.membrane.proto import membrane_pb2_grpc
 from membrane_integrations.membrane.types import (
@@ -44,71 +44,41 @@ T = TypeVar("T")
 _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 
 _RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
-# The daemon caps nothing on responses and Retrieve with limit 0 returns every record (spec 4.5);
-# grpcio's default 4 MiB receive cap would turn a large result into RESOURCE_EXHAUSTED.
-# After a failed connection gRPC waits 1 s (growing to 120 s) before it tries again, and calls
-# made meanwhile fail at once: after a daemon restart, reads would fail for longer than any retry
-# budget although the daemon is back. Reconnect after 100 ms, never waiting more than 1 s.
-_DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
-)
 
 
 class _Base:
     """Configuration and the send-independent halves of the call loop, shared by both clients."""
 
-    def __init__(
-        self,
-        addr: str = "localhost:9090",
-        *,
-        tls: bool = False,
-        tls_ca_cert: str | None = None,
-        api_key: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        retry_policy: RetryPolicy | None = None,
-        channel_options: Sequence[tuple[str, Any]] | None = None,
-    ) -> None:
-        self._addr = addr
-        self._tls = tls or tls_ca_cert is not None
-        self._root_certificates = Path(tls_ca_cert).read_bytes() if tls_ca_cert else None
-        self._api_key = api_key
-        self._metadata: tuple[tuple[str, str], ...] = (
-            (("authorization", f"Bearer {api_key}"),) if api_key else ()
-        )
-        self._timeout = timeout
-        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self._options = [*_DEFAULT_OPTIONS, *(channel_options or ())]
+    _config: ClientConfig
+    _metadata: tuple[tuple[str, str], ...]
+
+    def _configure(self, config: ClientConfig) -> None:
+        self._config = config
+        self._metadata = config.metadata()
 
     @property
     def addr(self) -> str:
         """The daemon address (``host:port``)."""
-        return self._addr
+        return self._config.addr
 
     @property
     def timeout(self) -> float | None:
         """The default per-call timeout in seconds (None: no deadline)."""
-        return self._timeout
+        return self._config.timeout
 
     def __repr__(self) -> str:
-        key = ", api_key='***'" if self._api_key else ""
-        return f"{type(self).__name__}(addr={self._addr!r}, tls={self._tls}{key})"
-
-    def _credentials(self) -> grpc.ChannelCredentials:
-        return grpc.ssl_channel_credentials(root_certificates=self._root_certificates)
+        key = ", api_key='***'" if self._config.api_key else ""
+        return f"{type(self).__name__}(addr={self.addr!r}, tls={self._config.tls}{key})"
 
     def _deadline(self, timeout: float | None) -> float | None:
-        return self._timeout if timeout is None else timeout
+        return self._config.deadline(timeout)
 
     def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
         code = exc.code() if callable(getattr(exc, "code", None)) else None
         return attempts.next_delay(retryable=call.idempotent and code in _RETRYABLE)
 
     def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
-        return error_from_rpc_error(exc, method=call.method, secrets=(self._api_key,))
+        return error_from_rpc_error(exc, method=call.method, secrets=self._config.secrets)
 
     def _parse(self, call: Call[T], reply: Any) -> T:
         try:
@@ -151,7 +121,7 @@ class MembraneClient(_Base):
         channel_options: Sequence[tuple[str, Any]] | None = None,
         channel: grpc.Channel | None = None,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             addr,
             tls=tls,
             tls_ca_cert=tls_ca_cert,
@@ -161,19 +131,30 @@ class MembraneClient(_Base):
             retry_policy=retry_policy,
             channel_options=channel_options,
         )
+        self._setup(config, channel)
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> MembraneClient:
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
+
+    def _setup(self, config: ClientConfig, channel: grpc.Channel | None) -> None:
+        self._configure(config)
         self._owns_channel = channel is None
         if channel is None:
-            if self._tls:
-                channel = grpc.secure_channel(addr, self._credentials(), options=self._options)
+            cfg = self._config
+            if cfg.tls:
+                channel = grpc.secure_channel(cfg.addr, cfg.credentials(), options=cfg.options())
             else:
-                channel = grpc.insecure_channel(addr, options=self._options)
+                channel = grpc.insecure_channel(cfg.addr, options=cfg.options())
         self._channel = channel
         self._stub = _new_stub(channel)
         self._closed = False
 
     def _run(self, call: Call[T], timeout: float | None) -> T:
         send = getattr(self._stub, call.method)
-        attempts = self._policy.start()
+        attempts = self._config.retry.start()
         while True:
             try:
                 reply = send(call.request, timeout=self._deadline(timeout), metadata=self._metadata)
@@ -191,6 +172,15 @@ class MembraneClient(_Base):
             self._closed = True
             if self._owns_channel:
                 self._channel.close()
+
+    def to_async(self) -> AsyncMembraneClient:
+        """An :class:`AsyncMembraneClient` with this client's settings, owned by the caller.
+
+        Same address, key, TLS, timeout, retry policy and channel options; it opens its own
+        ``grpc.aio`` channel (even when this client was given a ``channel``), so close it with
+        ``await aclose()`` when done.
+        """
+        return AsyncMembraneClient._from_config(self._config)
 
     def __enter__(self) -> MembraneClient:
         return self
@@ -510,7 +500,7 @@ class AsyncMembraneClient(_Base):
         channel_options: Sequence[tuple[str, Any]] | None = None,
         channel: grpc.aio.Channel | None = None,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             addr,
             tls=tls,
             tls_ca_cert=tls_ca_cert,
@@ -520,6 +510,16 @@ class AsyncMembraneClient(_Base):
             retry_policy=retry_policy,
             channel_options=channel_options,
         )
+        self._setup(config, channel)
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> AsyncMembraneClient:
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
+
+    def _setup(self, config: ClientConfig, channel: grpc.aio.Channel | None) -> None:
+        self._configure(config)
         self._owns_channel = channel is None
         self._channel: grpc.aio.Channel | None = channel
         self._stub: Any = _new_stub(channel) if channel is not None else None
@@ -529,18 +529,19 @@ class AsyncMembraneClient(_Base):
         if self._closed:
             raise RuntimeError("this AsyncMembraneClient is closed")
         if self._stub is None:
-            if self._tls:
+            cfg = self._config
+            if cfg.tls:
                 self._channel = grpc.aio.secure_channel(
-                    self._addr, self._credentials(), options=self._options
+                    cfg.addr, cfg.credentials(), options=cfg.options()
                 )
             else:
-                self._channel = grpc.aio.insecure_channel(self._addr, options=self._options)
+                self._channel = grpc.aio.insecure_channel(cfg.addr, options=cfg.options())
             self._stub = _new_stub(self._channel)
         return self._stub
 
     async def _run(self, call: Call[T], timeout: float | None) -> T:
         send = getattr(self._get_stub(), call.method)
-        attempts = self._policy.start()
+        attempts = self._config.retry.start()
         while True:
             try:
                 reply = await send(
@@ -554,14 +555,23 @@ class AsyncMembraneClient(_Base):
                 continue
             return self._parse(call, reply)
 
-    async def close(self) -> None:
-        """Close the channel (idempotent)."""
+    async def aclose(self) -> None:
+        """Close the channel (idempotent). ``async with`` calls this."""
         if not self._closed:
             self._closed = True
             if self._owns_channel and self._channel is not None:
                 await self._channel.close()
 
-    aclose = close
+    # The reference client's name; ``aclose`` is the name shared with AsyncMembrainClient.
+    close = aclose
+
+    def to_sync(self) -> MembraneClient:
+        """A :class:`MembraneClient` with this client's settings, owned by the caller.
+
+        Same address, key, TLS, timeout, retry policy and channel options; it opens its own
+        channel (even when this client was given a ``channel``), so ``close()`` it when done.
+        """
+        return MembraneClient._from_config(self._config)
 
     async def __aenter__(self) -> AsyncMembraneClient:
         return self
@@ -572,7 +582,7 @@ class AsyncMembraneClient(_Base):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.close()
+        await self.aclose()
 
     # --- ingestion ---------------------------------------------------------------------------
 

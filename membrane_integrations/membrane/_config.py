@@ -1,0 +1,105 @@
+"""Client configuration shared by the sync and the async Membrane client.
+
+Checks the constructor's arguments once, reads the CA certificate once, keeps the API key in a
+pydantic ``SecretStr`` so it never shows in a repr, and builds what a driver needs: the channel
+options, the call metadata and the TLS credentials. A client's counterpart (``to_async`` /
+``to_sync``) is built from the same configuration, so both flavours talk to the same daemon in
+the same way.
+
+Example:
+    >>> cfg = ClientConfig.resolve("127.0.0.1:9090", api_key="k", timeout=5.0)
+    >>> cfg.metadata()
+    (('authorization', 'Bearer k'),)
+    >>> cfg
+    ClientConfig(addr='127.0.0.1:9090', tls=False, api_key='***')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pydantic import SecretStr
+
+from ..core.retry import RetryPolicy
+
+__all__ = ["DEFAULT_OPTIONS", "ClientConfig"]
+
+# The daemon caps nothing on responses and Retrieve with limit 0 returns every record (spec 4.5);
+# grpcio's default 4 MiB receive cap would turn a large result into RESOURCE_EXHAUSTED.
+# After a failed connection gRPC waits 1 s (growing to 120 s) before it tries again, and calls
+# made meanwhile fail at once: after a daemon restart, reads would fail for longer than any retry
+# budget although the daemon is back. Reconnect after 100 ms, never waiting more than 1 s.
+DEFAULT_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+)
+
+
+@dataclass(frozen=True, repr=False)
+class ClientConfig:
+    """Everything a Membrane client needs besides its channel."""
+
+    addr: str
+    tls: bool
+    root_certificates: bytes | None
+    api_key: SecretStr | None
+    timeout: float | None
+    retry: RetryPolicy
+    channel_options: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def resolve(
+        cls,
+        addr: str = "localhost:9090",
+        *,
+        tls: bool = False,
+        tls_ca_cert: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        channel_options: Sequence[tuple[str, Any]] | None = None,
+    ) -> ClientConfig:
+        """The configuration of the reference client's constructor (plus the extras)."""
+        return cls(
+            addr=addr,
+            tls=tls or tls_ca_cert is not None,
+            root_certificates=Path(tls_ca_cert).read_bytes() if tls_ca_cert else None,
+            api_key=SecretStr(api_key) if api_key else None,
+            timeout=timeout,
+            retry=retry_policy or RetryPolicy(max_retries=max_retries),
+            channel_options=tuple(channel_options or ()),
+        )
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The raw secrets, for redaction only."""
+        return (self.api_key.get_secret_value(),) if self.api_key else ()
+
+    def metadata(self) -> tuple[tuple[str, str], ...]:
+        """The call metadata sent with every RPC (the bearer token, when there is a key)."""
+        if self.api_key is None:
+            return ()
+        return (("authorization", f"Bearer {self.api_key.get_secret_value()}"),)
+
+    def options(self) -> list[tuple[str, Any]]:
+        """The channel options: ours first, the caller's after them (so theirs win)."""
+        return [*DEFAULT_OPTIONS, *self.channel_options]
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """TLS credentials trusting ``root_certificates`` (the system roots when None)."""
+        return grpc.ssl_channel_credentials(root_certificates=self.root_certificates)
+
+    def deadline(self, timeout: float | None) -> float | None:
+        """The deadline of one call: its own ``timeout``, else the client's."""
+        return self.timeout if timeout is None else timeout
+
+    def __repr__(self) -> str:
+        key = ", api_key='***'" if self.api_key else ""
+        return f"ClientConfig(addr={self.addr!r}, tls={self.tls}{key})"
