@@ -1,10 +1,10 @@
 """Client configuration shared by the sync and the async Membrane client.
 
 Checks the constructor's arguments once, reads the CA certificate once, keeps the API key in a
-pydantic ``SecretStr`` so it never shows in a repr, and builds what a driver needs: the channel
-options, the call metadata and the TLS credentials. A client's counterpart (``to_async`` /
-``to_sync``) is built from the same configuration, so both flavours talk to the same daemon in
-the same way.
+pydantic ``SecretStr`` so it never shows in a repr, and builds what the clients need: the
+channel options, the TLS credentials, the call metadata and the per-call flow
+:class:`~._flows.Context`. A client's counterpart (``to_async`` / ``to_sync``) is built from the
+same configuration, so both flavours talk to the same daemon in the same way.
 
 Example:
     >>> cfg = ClientConfig.resolve("127.0.0.1:9090", api_key="k", timeout=5.0)
@@ -25,6 +25,7 @@ import grpc
 from pydantic import SecretStr
 
 from ..core.retry import RetryPolicy
+from ._flows import Context
 
 __all__ = ["DEFAULT_OPTIONS", "ClientConfig"]
 
@@ -96,9 +97,9 @@ class ClientConfig:
         """TLS credentials trusting ``root_certificates`` (the system roots when None)."""
         return grpc.ssl_channel_credentials(root_certificates=self.root_certificates)
 
-    def deadline(self, timeout: float | None) -> float | None:
-        """The deadline of one call: its own ``timeout``, else the client's."""
-        return self.timeout if timeout is None else timeout
+    def context(self, timeout: float | None = None) -> Context:
+        """The flow context of one call (``timeout`` overrides the client's for that call)."""
+        return Context(retry=self.retry, secrets=self.secrets, timeout=timeout)
 
     def __repr__(self) -> str:
         key = ", api_key='***'" if self.api_key else ""

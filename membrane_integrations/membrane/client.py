@@ -1,33 +1,33 @@
-"""``MembraneClient`` (grpc) and ``AsyncMembraneClient`` (grpc.aio) for the Membrane daemon.
+"""``MembraneClient`` (grpc) and ``AsyncMembraneClient`` (grpc.aio): thin shells over operations.
 
 Both clients expose the upstream reference client's constructor and methods, plus a per-call
-``timeout=`` on every method. Each method builds one :class:`~._codec.Call` (the request and its
-parser, written once in ``_codec.py``) and hands it to ``_run``, which sends it on the client's
-single channel, retries idempotent reads on UNAVAILABLE and RESOURCE_EXHAUSTED under the shared
-:class:`~membrane_integrations.core.retry.RetryPolicy`, and maps a failed status into the error
-hierarchy (the errors are also ``grpc.RpcError``). The two clients differ only in how they send
-and sleep.
+``timeout=`` on every method. Each method builds one operation (``_protocol.py``), wraps it in
+the shared retry flow (``_flows.py``: idempotent reads retried on UNAVAILABLE and
+RESOURCE_EXHAUSTED under the shared :class:`~membrane_integrations.core.retry.RetryPolicy`, a
+failed status mapped into the error hierarchy, whose errors are also ``grpc.RpcError``) and hands
+it to the sync or async driver (``_transport.py``). The two classes have the same methods with
+the same arguments; only ``def`` versus ``async def`` differs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 
-from membrane_integrations.core.errors import MalformedResponseError, MembraneIntegrationsError
-from membrane_integrations.core.retry import Attempts, RetryPolicy
-from membrane_integrations.membrane import _codec
-from membrane_integrations.membrane._codec import DEFAULT_SOURCE, Call
-from membrane_integrations.membrane._config import ClientConfig
-from membrane_integrations.membrane.errors import error_from_rpc_error, malformed_response
-from membrane_integrations.membrane.proto import membrane_pb2_grpc
-from membrane_integrations.membrane.types import (
+from ..core.retry import RetryPolicy
+from . import _flows
+from . import _protocol as ops
+from ._config import ClientConfig
+from ._flows import Flow
+from ._protocol import DEFAULT_SOURCE
+from ._transport import Target, run_async, run_sync
+from .models import (
     MemoryRecord,
     MemoryType,
     OutcomeStatus,
@@ -35,6 +35,7 @@ from membrane_integrations.membrane.types import (
     Sensitivity,
     TrustContext,
 )
+from .proto import membrane_pb2_grpc
 
 __all__ = ["AsyncMembraneClient", "MembraneClient"]
 
@@ -43,18 +44,11 @@ T = TypeVar("T")
 # The generated stub is untyped; it has one callable attribute per RPC.
 _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 
-_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
-
 
 class _Base:
-    """Configuration and the send-independent halves of the call loop, shared by both clients."""
+    """Configuration, repr and flow construction shared by both clients."""
 
     _config: ClientConfig
-    _metadata: tuple[tuple[str, str], ...]
-
-    def _configure(self, config: ClientConfig) -> None:
-        self._config = config
-        self._metadata = config.metadata()
 
     @property
     def addr(self) -> str:
@@ -70,21 +64,11 @@ class _Base:
         key = ", api_key='***'" if self._config.api_key else ""
         return f"{type(self).__name__}(addr={self.addr!r}, tls={self._config.tls}{key})"
 
-    def _deadline(self, timeout: float | None) -> float | None:
-        return self._config.deadline(timeout)
+    def _call(self, operation: ops.Operation[T], timeout: float | None) -> Flow[T]:
+        return _flows.call(operation, self._config.context(timeout))
 
-    def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
-        code = exc.code() if callable(getattr(exc, "code", None)) else None
-        return attempts.next_delay(retryable=call.idempotent and code in _RETRYABLE)
-
-    def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
-        return error_from_rpc_error(exc, method=call.method, secrets=self._config.secrets)
-
-    def _parse(self, call: Call[T], reply: Any) -> T:
-        try:
-            return call.parse(reply)
-        except MalformedResponseError as exc:
-            raise malformed_response(exc, method=call.method) from None
+    def _target(self, stub: Any) -> Target:
+        return Target(stub, self._config.metadata(), self._config.timeout)
 
 
 class MembraneClient(_Base):
@@ -140,31 +124,23 @@ class MembraneClient(_Base):
         return client
 
     def _setup(self, config: ClientConfig, channel: grpc.Channel | None) -> None:
-        self._configure(config)
+        self._config = config
         self._owns_channel = channel is None
         if channel is None:
-            cfg = self._config
-            if cfg.tls:
-                channel = grpc.secure_channel(cfg.addr, cfg.credentials(), options=cfg.options())
+            if config.tls:
+                channel = grpc.secure_channel(
+                    config.addr, config.credentials(), options=config.options()
+                )
             else:
-                channel = grpc.insecure_channel(cfg.addr, options=cfg.options())
+                channel = grpc.insecure_channel(config.addr, options=config.options())
         self._channel = channel
-        self._stub = _new_stub(channel)
+        self._stub_target = self._target(_new_stub(channel))
         self._closed = False
+        # Replaceable in tests so that backoff never waits for real.
+        self._sleep: Callable[[float], None] = time.sleep
 
-    def _run(self, call: Call[T], timeout: float | None) -> T:
-        send = getattr(self._stub, call.method)
-        attempts = self._config.retry.start()
-        while True:
-            try:
-                reply = send(call.request, timeout=self._deadline(timeout), metadata=self._metadata)
-            except grpc.RpcError as exc:
-                delay = self._retry_delay(attempts, exc, call)
-                if delay is None:
-                    raise self._error(exc, call) from None
-                time.sleep(delay)
-                continue
-            return self._parse(call, reply)
+    def _run(self, operation: ops.Operation[T], timeout: float | None) -> T:
+        return run_sync(self._call(operation, timeout), self._stub_target, self._sleep)
 
     def close(self) -> None:
         """Close the channel (idempotent). The context manager calls this."""
@@ -209,7 +185,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from an event."""
-        call = _codec.ingest_event(
+        call = ops.ingest_event(
             event_kind,
             ref,
             summary=summary,
@@ -236,7 +212,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from a tool invocation."""
-        call = _codec.ingest_tool_output(
+        call = ops.ingest_tool_output(
             tool_name,
             args=args,
             result=result,
@@ -263,7 +239,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a semantic record from a subject-predicate-object triple."""
-        call = _codec.ingest_observation(
+        call = ops.ingest_observation(
             subject,
             predicate,
             obj,
@@ -285,7 +261,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Attach an outcome to an existing episodic record; returns the updated record."""
-        call = _codec.ingest_outcome(
+        call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
         return self._run(call, timeout)
@@ -307,7 +283,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a working-memory snapshot for a task thread."""
-        call = _codec.ingest_working_state(
+        call = ops.ingest_working_state(
             thread_id,
             state,
             next_actions=next_actions,
@@ -335,7 +311,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> list[MemoryRecord]:
         """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
-        call = _codec.retrieve(
+        call = ops.retrieve(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -355,7 +331,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> RetrieveResult:
         """Records plus the selector's metadata (ranked candidates, confidence)."""
-        call = _codec.retrieve_with_selection(
+        call = ops.retrieve_with_selection(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -372,7 +348,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
-        return self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+        return self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
     # --- revision ----------------------------------------------------------------------------
 
@@ -391,7 +367,7 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+        return self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
 
     def fork(
         self,
@@ -408,13 +384,13 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+        return self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
 
     def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
-        self._run(_codec.retract(record_id, actor, rationale), timeout)
+        self._run(ops.retract(record_id, actor, rationale), timeout)
 
     def merge(
         self,
@@ -431,7 +407,7 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+        return self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
 
     def contest(
         self,
@@ -443,7 +419,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
-        self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+        self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
 
     # --- reinforcement -----------------------------------------------------------------------
 
@@ -451,7 +427,7 @@ class MembraneClient(_Base):
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Boost a record's salience by its reinforcement gain."""
-        self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+        self._run(ops.reinforce(record_id, actor, rationale), timeout)
 
     def penalize(
         self,
@@ -463,11 +439,11 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Reduce a record's salience by ``amount``."""
-        self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+        self._run(ops.penalize(record_id, amount, actor, rationale), timeout)
 
     def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
         """A point-in-time metrics snapshot of the daemon."""
-        return self._run(_codec.get_metrics(), timeout)
+        return self._run(ops.get_metrics(), timeout)
 
 
 class AsyncMembraneClient(_Base):
@@ -519,41 +495,33 @@ class AsyncMembraneClient(_Base):
         return client
 
     def _setup(self, config: ClientConfig, channel: grpc.aio.Channel | None) -> None:
-        self._configure(config)
+        self._config = config
         self._owns_channel = channel is None
         self._channel: grpc.aio.Channel | None = channel
-        self._stub: Any = _new_stub(channel) if channel is not None else None
+        self._stub_target: Target | None = (
+            self._target(_new_stub(channel)) if channel is not None else None
+        )
         self._closed = False
+        # Replaceable in tests so that backoff never waits for real.
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    def _get_stub(self) -> Any:
+    def _get_target(self) -> Target:
+        # grpc.aio channels belong to the running event loop: open it on the first call.
         if self._closed:
             raise RuntimeError("this AsyncMembraneClient is closed")
-        if self._stub is None:
-            cfg = self._config
-            if cfg.tls:
+        if self._stub_target is None:
+            config = self._config
+            if config.tls:
                 self._channel = grpc.aio.secure_channel(
-                    cfg.addr, cfg.credentials(), options=cfg.options()
+                    config.addr, config.credentials(), options=config.options()
                 )
             else:
-                self._channel = grpc.aio.insecure_channel(cfg.addr, options=cfg.options())
-            self._stub = _new_stub(self._channel)
-        return self._stub
+                self._channel = grpc.aio.insecure_channel(config.addr, options=config.options())
+            self._stub_target = self._target(_new_stub(self._channel))
+        return self._stub_target
 
-    async def _run(self, call: Call[T], timeout: float | None) -> T:
-        send = getattr(self._get_stub(), call.method)
-        attempts = self._config.retry.start()
-        while True:
-            try:
-                reply = await send(
-                    call.request, timeout=self._deadline(timeout), metadata=self._metadata
-                )
-            except grpc.RpcError as exc:
-                delay = self._retry_delay(attempts, exc, call)
-                if delay is None:
-                    raise self._error(exc, call) from None
-                await asyncio.sleep(delay)
-                continue
-            return self._parse(call, reply)
+    async def _run(self, operation: ops.Operation[T], timeout: float | None) -> T:
+        return await run_async(self._call(operation, timeout), self._get_target(), self._sleep)
 
     async def aclose(self) -> None:
         """Close the channel (idempotent). ``async with`` calls this."""
@@ -600,7 +568,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from an event."""
-        call = _codec.ingest_event(
+        call = ops.ingest_event(
             event_kind,
             ref,
             summary=summary,
@@ -627,7 +595,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from a tool invocation."""
-        call = _codec.ingest_tool_output(
+        call = ops.ingest_tool_output(
             tool_name,
             args=args,
             result=result,
@@ -654,7 +622,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a semantic record from a subject-predicate-object triple."""
-        call = _codec.ingest_observation(
+        call = ops.ingest_observation(
             subject,
             predicate,
             obj,
@@ -676,7 +644,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Attach an outcome to an existing episodic record; returns the updated record."""
-        call = _codec.ingest_outcome(
+        call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
         return await self._run(call, timeout)
@@ -698,7 +666,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a working-memory snapshot for a task thread."""
-        call = _codec.ingest_working_state(
+        call = ops.ingest_working_state(
             thread_id,
             state,
             next_actions=next_actions,
@@ -726,7 +694,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> list[MemoryRecord]:
         """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
-        call = _codec.retrieve(
+        call = ops.retrieve(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -746,7 +714,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> RetrieveResult:
         """Records plus the selector's metadata (ranked candidates, confidence)."""
-        call = _codec.retrieve_with_selection(
+        call = ops.retrieve_with_selection(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -763,7 +731,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
-        return await self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+        return await self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
     # --- revision ----------------------------------------------------------------------------
 
@@ -782,7 +750,7 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+        return await self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
 
     async def fork(
         self,
@@ -799,13 +767,13 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+        return await self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
 
     async def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
-        await self._run(_codec.retract(record_id, actor, rationale), timeout)
+        await self._run(ops.retract(record_id, actor, rationale), timeout)
 
     async def merge(
         self,
@@ -822,7 +790,7 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+        return await self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
 
     async def contest(
         self,
@@ -834,7 +802,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
-        await self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+        await self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
 
     # --- reinforcement -----------------------------------------------------------------------
 
@@ -842,7 +810,7 @@ class AsyncMembraneClient(_Base):
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Boost a record's salience by its reinforcement gain."""
-        await self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+        await self._run(ops.reinforce(record_id, actor, rationale), timeout)
 
     async def penalize(
         self,
@@ -854,8 +822,8 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Reduce a record's salience by ``amount``."""
-        await self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+        await self._run(ops.penalize(record_id, amount, actor, rationale), timeout)
 
     async def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
         """A point-in-time metrics snapshot of the daemon."""
-        return await self._run(_codec.get_metrics(), timeout)
+        return await self._run(ops.get_metrics(), timeout)
