@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from ..core.drive import Sleep
 from ..core.errors import MalformedResponseError
 from ..core.retry import RetryPolicy
 from ._errors import error_from_rpc_error, malformed_response
@@ -48,13 +49,6 @@ class Send:
     method: str
     request: Any
     timeout: float | None = None
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """Wait ``seconds`` before the next step."""
-
-    seconds: float
 
 
 Step = Send | Sleep

@@ -98,6 +98,23 @@ def _nothing(reply: Any) -> None:
     return None
 
 
+def _stamp(
+    source: str,
+    timestamp: str | None,
+    tags: Sequence[str] | None,
+    scope: str,
+    sensitivity: Sensitivity | str,
+) -> dict[str, Any]:
+    """The fields every ingestion request carries besides its own content."""
+    return {
+        "source": source,
+        "timestamp": timestamp or "",
+        "tags": _tags(tags),
+        "scope": scope,
+        "sensitivity": _text(sensitivity),
+    }
+
+
 def _trust(trust: TrustContext | None) -> pb.TrustContext:
     trust = trust or TrustContext()
     return pb.TrustContext(
@@ -121,14 +138,10 @@ def ingest_event(
 ) -> Operation[MemoryRecord]:
     """IngestEvent: an episodic record for one event. No timestamp means the daemon's "now"."""
     request = pb.IngestEventRequest(
-        source=source,
         event_kind=event_kind,
         ref=ref,
         summary=summary,
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
     return Operation("IngestEvent", request, _record)
 
@@ -147,15 +160,11 @@ def ingest_tool_output(
 ) -> Operation[MemoryRecord]:
     """IngestToolOutput: an episodic record for one tool call (``args``/``result`` as JSON)."""
     request = pb.IngestToolOutputRequest(
-        source=source,
         tool_name=tool_name,
         args=encode_json(args) if args is not None else b"",
         result=encode_json(result) if result is not None else b"",
         depends_on=list(depends_on or ()),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
     return Operation("IngestToolOutput", request, _record)
 
@@ -173,14 +182,10 @@ def ingest_observation(
 ) -> Operation[MemoryRecord]:
     """IngestObservation: a semantic record for a subject-predicate-object triple."""
     request = pb.IngestObservationRequest(
-        source=source,
         subject=subject,
         predicate=predicate,
         object=encode_json(obj),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
     return Operation("IngestObservation", request, _record)
 
@@ -218,7 +223,6 @@ def ingest_working_state(
 ) -> Operation[MemoryRecord]:
     """IngestWorkingState: a working-memory snapshot of a task thread."""
     request = pb.IngestWorkingStateRequest(
-        source=source,
         thread_id=thread_id,
         state=_text(state),
         next_actions=list(next_actions or ()),
@@ -227,10 +231,7 @@ def ingest_working_state(
         active_constraints=(
             encode_json(list(active_constraints)) if active_constraints is not None else b""
         ),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
     return Operation("IngestWorkingState", request, _record)
 

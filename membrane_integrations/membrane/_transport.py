@@ -1,8 +1,9 @@
 """The two drivers that execute a flow: one over a ``grpc`` stub, one over a ``grpc.aio`` stub.
 
-They are the only code that differs between the sync and the async client. Each call is logged
-at DEBUG on ``membrane_integrations.membrane`` as method, status and elapsed time; the metadata
-(which carries the API key) is never logged.
+They are the only code that differs between the sync and the async client: each says how to
+send one RPC; the loop that feeds the flow is :mod:`membrane_integrations.core.drive`.
+Each call is logged at DEBUG on ``membrane_integrations.membrane`` as method, status and
+elapsed time; the metadata (which carries the API key) is never logged.
 
 Example (a stand-in stub whose ``GetMetrics`` answers at once):
     >>> from types import SimpleNamespace
@@ -26,7 +27,8 @@ from typing import Any, TypeVar
 
 import grpc
 
-from ._flows import Flow, Outcome, Send, Sleep
+from ..core.drive import drive_async, drive_sync
+from ._flows import Flow, Outcome, Send
 
 __all__ = ["Target", "run_async", "run_sync"]
 
@@ -64,51 +66,35 @@ def _log(step: Send, outcome: Outcome, started: float) -> None:
     logger.debug("%s -> %s in %.1f ms", step.method, result, elapsed_ms)
 
 
+def _send_sync(target: Target, step: Send) -> Outcome:
+    started = time.perf_counter()
+    try:
+        outcome: Outcome = target.method(step)(
+            step.request, timeout=target.deadline(step), metadata=target.metadata
+        )
+    except grpc.RpcError as exc:
+        outcome = exc
+    _log(step, outcome, started)
+    return outcome
+
+
+async def _send_async(target: Target, step: Send) -> Outcome:
+    started = time.perf_counter()
+    try:
+        outcome: Outcome = await target.method(step)(
+            step.request, timeout=target.deadline(step), metadata=target.metadata
+        )
+    except grpc.RpcError as exc:
+        outcome = exc
+    _log(step, outcome, started)
+    return outcome
+
+
 def run_sync(flow: Flow[T], target: Target, sleep: Callable[[float], None] = time.sleep) -> T:
     """Execute ``flow`` with blocking gRPC calls and return its result."""
-    received: Outcome = None
-    try:
-        while True:
-            step = flow.send(received)
-            if isinstance(step, Sleep):
-                sleep(step.seconds)
-                received = None
-                continue
-            started = time.perf_counter()
-            try:
-                received = target.method(step)(
-                    step.request, timeout=target.deadline(step), metadata=target.metadata
-                )
-            except grpc.RpcError as exc:
-                received = exc
-            _log(step, received, started)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-    finally:
-        flow.close()
+    return drive_sync(flow, lambda step: _send_sync(target, step), sleep)
 
 
 async def run_async(flow: Flow[T], target: Target, sleep: Callable[[float], Awaitable[None]]) -> T:
     """Execute ``flow`` with ``grpc.aio`` calls and return its result."""
-    received: Outcome = None
-    try:
-        while True:
-            step = flow.send(received)
-            if isinstance(step, Sleep):
-                await sleep(step.seconds)
-                received = None
-                continue
-            started = time.perf_counter()
-            try:
-                received = await target.method(step)(
-                    step.request, timeout=target.deadline(step), metadata=target.metadata
-                )
-            except grpc.RpcError as exc:
-                received = exc
-            _log(step, received, started)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-    finally:
-        flow.close()
+    return await drive_async(flow, lambda step: _send_async(target, step), sleep)
