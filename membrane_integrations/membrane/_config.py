@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import grpc.aio
 from pydantic import SecretStr
 
 from ..core.retry import RetryPolicy
@@ -96,6 +97,18 @@ class ClientConfig:
     def credentials(self) -> grpc.ChannelCredentials:
         """TLS credentials trusting ``root_certificates`` (the system roots when None)."""
         return grpc.ssl_channel_credentials(root_certificates=self.root_certificates)
+
+    def open_channel(self) -> grpc.Channel:
+        """A new blocking channel to the daemon (TLS when configured)."""
+        if self.tls:
+            return grpc.secure_channel(self.addr, self.credentials(), options=self.options())
+        return grpc.insecure_channel(self.addr, options=self.options())
+
+    def open_aio_channel(self) -> grpc.aio.Channel:
+        """A new ``grpc.aio`` channel; open it inside the event loop that will use it."""
+        if self.tls:
+            return grpc.aio.secure_channel(self.addr, self.credentials(), options=self.options())
+        return grpc.aio.insecure_channel(self.addr, options=self.options())
 
     def context(self, timeout: float | None = None) -> Context:
         """The flow context of one call (``timeout`` overrides the client's for that call)."""

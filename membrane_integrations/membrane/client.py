@@ -126,15 +126,8 @@ class MembraneClient(_Base):
     def _setup(self, config: ClientConfig, channel: grpc.Channel | None) -> None:
         self._config = config
         self._owns_channel = channel is None
-        if channel is None:
-            if config.tls:
-                channel = grpc.secure_channel(
-                    config.addr, config.credentials(), options=config.options()
-                )
-            else:
-                channel = grpc.insecure_channel(config.addr, options=config.options())
-        self._channel = channel
-        self._stub_target = self._target(_new_stub(channel))
+        self._channel = channel if channel is not None else config.open_channel()
+        self._stub_target = self._target(_new_stub(self._channel))
         self._closed = False
         # Replaceable in tests so that backoff never waits for real.
         self._sleep: Callable[[float], None] = time.sleep
@@ -510,13 +503,7 @@ class AsyncMembraneClient(_Base):
         if self._closed:
             raise RuntimeError("this AsyncMembraneClient is closed")
         if self._stub_target is None:
-            config = self._config
-            if config.tls:
-                self._channel = grpc.aio.secure_channel(
-                    config.addr, config.credentials(), options=config.options()
-                )
-            else:
-                self._channel = grpc.aio.insecure_channel(config.addr, options=config.options())
+            self._channel = self._config.open_aio_channel()
             self._stub_target = self._target(_new_stub(self._channel))
         return self._stub_target
 
