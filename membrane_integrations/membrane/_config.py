@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,14 @@ class ClientConfig:
             channel_options=tuple(channel_options or ()),
         )
 
-    @property
+    @cached_property
     def secrets(self) -> tuple[str, ...]:
         """The raw secrets, for redaction only."""
         return (self.api_key.get_secret_value(),) if self.api_key else ()
+
+    @cached_property
+    def _default_context(self) -> Context:
+        return Context(retry=self.retry, secrets=self.secrets)
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """The call metadata sent with every RPC (the bearer token, when there is a key)."""
@@ -112,6 +117,8 @@ class ClientConfig:
 
     def context(self, timeout: float | None = None) -> Context:
         """The flow context of one call (``timeout`` overrides the client's for that call)."""
+        if timeout is None:
+            return self._default_context  # the common case: built once, it is immutable
         return Context(retry=self.retry, secrets=self.secrets, timeout=timeout)
 
     def __repr__(self) -> str:
