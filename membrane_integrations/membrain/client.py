@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Literal, TypeVar, overload
 
 import httpx
 
@@ -50,29 +50,11 @@ T = TypeVar("T")
 class _Base:
     """Configuration, repr and flow construction shared by both clients."""
 
-    def __init__(
-        self,
-        api_key: str | None,
-        *,
-        base_url: str | None,
-        bearer_token: str | None,
-        timeout: float | None,
-        max_retries: int,
-        retry_policy: RetryPolicy | None,
-        poll_policy: PollPolicy | None,
-        add_tokens: bool,
-    ) -> None:
-        self._config = ClientConfig.resolve(
-            api_key,
-            base_url=base_url,
-            bearer_token=bearer_token,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            poll_policy=poll_policy,
-            add_tokens=add_tokens,
-        )
-        self._target = self._config.target()
+    _config: ClientConfig
+
+    def _configure(self, config: ClientConfig) -> None:
+        self._config = config
+        self._target = config.target()
         # Replaceable in tests so that polling and backoff never wait for real.
         self._clock: Callable[[], float] = time.monotonic
 
@@ -80,19 +62,6 @@ class _Base:
     def base_url(self) -> str:
         """The host root the client talks to (without ``/api/v1``)."""
         return self._config.root_url
-
-    def _settings(self) -> dict[str, Any]:
-        """This client's settings as constructor arguments (for its counterpart)."""
-        cfg = self._config
-        return {
-            "api_key": cfg.api_key.get_secret_value() if cfg.api_key else None,
-            "base_url": cfg.root_url,
-            "bearer_token": cfg.bearer_token.get_secret_value() if cfg.bearer_token else None,
-            "timeout": cfg.timeout,
-            "retry_policy": cfg.retry,
-            "poll_policy": cfg.poll,
-            "add_tokens": cfg.add_tokens,
-        }
 
     def __repr__(self) -> str:
         key = "'***'" if self._config.api_key else "None"
@@ -176,7 +145,7 @@ class MembrainClient(_Base):
         poll_policy: PollPolicy | None = None,
         add_tokens: bool = True,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             api_key,
             base_url=base_url,
             bearer_token=bearer_token,
@@ -186,6 +155,16 @@ class MembrainClient(_Base):
             poll_policy=poll_policy,
             add_tokens=add_tokens,
         )
+        self._setup(config, http_client)
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> MembrainClient:
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
+
+    def _setup(self, config: ClientConfig, http_client: httpx.Client | None) -> None:
+        self._configure(config)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Callable[[float], None] = time.sleep
@@ -205,7 +184,7 @@ class MembrainClient(_Base):
         own connections (even when this client was given an ``http_client``), so close it with
         ``await aclose()`` when done.
         """
-        return AsyncMembrainClient(**self._settings())
+        return AsyncMembrainClient._from_config(self._config)
 
     def __enter__(self) -> MembrainClient:
         return self
@@ -420,7 +399,7 @@ class AsyncMembrainClient(_Base):
         poll_policy: PollPolicy | None = None,
         add_tokens: bool = True,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             api_key,
             base_url=base_url,
             bearer_token=bearer_token,
@@ -430,6 +409,16 @@ class AsyncMembrainClient(_Base):
             poll_policy=poll_policy,
             add_tokens=add_tokens,
         )
+        self._setup(config, http_client)
+
+    @classmethod
+    def _from_config(cls, config: ClientConfig) -> AsyncMembrainClient:
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
+
+    def _setup(self, config: ClientConfig, http_client: httpx.AsyncClient | None) -> None:
+        self._configure(config)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -449,7 +438,7 @@ class AsyncMembrainClient(_Base):
         own connections (even when this client was given an ``http_client``), so ``close()`` it
         when done.
         """
-        return MembrainClient(**self._settings())
+        return MembrainClient._from_config(self._config)
 
     async def __aenter__(self) -> AsyncMembrainClient:
         return self
