@@ -45,12 +45,22 @@ from .models import (
 __all__ = ["AsyncMembrainClient", "MembrainClient"]
 
 T = TypeVar("T")
+_C = TypeVar("_C", bound="_Base")
 
 
 class _Base:
     """Configuration, repr and flow construction shared by both clients."""
 
     _config: ClientConfig
+    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
+    _setup: Callable[[ClientConfig, None], None]
+
+    @classmethod
+    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
+        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
 
     def _configure(self, config: ClientConfig) -> None:
         self._config = config
@@ -156,12 +166,6 @@ class MembrainClient(_Base):
             add_tokens=add_tokens,
         )
         self._setup(config, http_client)
-
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> MembrainClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     def _setup(self, config: ClientConfig, http_client: httpx.Client | None) -> None:
         self._configure(config)
@@ -410,12 +414,6 @@ class AsyncMembrainClient(_Base):
             add_tokens=add_tokens,
         )
         self._setup(config, http_client)
-
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> AsyncMembrainClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     def _setup(self, config: ClientConfig, http_client: httpx.AsyncClient | None) -> None:
         self._configure(config)

@@ -40,6 +40,7 @@ from .proto import membrane_pb2_grpc
 __all__ = ["AsyncMembraneClient", "MembraneClient"]
 
 T = TypeVar("T")
+_C = TypeVar("_C", bound="_Base")
 
 # The generated stub is untyped; it has one callable attribute per RPC.
 _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
@@ -49,6 +50,15 @@ class _Base:
     """Configuration, repr and flow construction shared by both clients."""
 
     _config: ClientConfig
+    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
+    _setup: Callable[[ClientConfig, None], None]
+
+    @classmethod
+    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
+        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
 
     @property
     def addr(self) -> str:
@@ -116,12 +126,6 @@ class MembraneClient(_Base):
             channel_options=channel_options,
         )
         self._setup(config, channel)
-
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> MembraneClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     def _setup(self, config: ClientConfig, channel: grpc.Channel | None) -> None:
         self._config = config
@@ -480,12 +484,6 @@ class AsyncMembraneClient(_Base):
             channel_options=channel_options,
         )
         self._setup(config, channel)
-
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> AsyncMembraneClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     def _setup(self, config: ClientConfig, channel: grpc.aio.Channel | None) -> None:
         self._config = config
