@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from types import TracebackType
 from typing import Literal, TypeVar, overload
 
 import httpx
 
+from ..core.closing import AsyncClosing, Closing
 from ..core.errors import InvalidRequestError
 from ..core.retry import RetryPolicy
 from . import _flows, _resolve
@@ -110,7 +110,7 @@ class _Base:
         )
 
 
-class MembrainClient(_Base):
+class MembrainClient(Closing, _Base):
     """Blocking client of the Membrain HTTP API (``/api/v1``).
 
     The key falls back to ``MEMBRAIN_API_KEY`` and the URL to ``MEMBRAIN_BASE_URL`` (the host
@@ -189,17 +189,6 @@ class MembrainClient(_Base):
         ``await aclose()`` when done.
         """
         return AsyncMembrainClient._from_config(self._config)
-
-    def __enter__(self) -> MembrainClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @overload
     def add(
@@ -378,7 +367,7 @@ class MembrainClient(_Base):
         return self._run(self._call(ops.ready(), timeout))
 
 
-class AsyncMembrainClient(_Base):
+class AsyncMembrainClient(AsyncClosing, _Base):
     """Asyncio client of the Membrain HTTP API: the methods of :class:`MembrainClient`, awaited.
 
     Example:
@@ -437,17 +426,6 @@ class AsyncMembrainClient(_Base):
         when done.
         """
         return MembrainClient._from_config(self._config)
-
-    async def __aenter__(self) -> AsyncMembrainClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @overload
     async def add(

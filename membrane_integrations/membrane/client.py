@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from types import TracebackType
 from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 
+from ..core.closing import AsyncClosing, Closing
 from ..core.retry import RetryPolicy
 from . import _flows
 from . import _protocol as ops
@@ -81,7 +81,7 @@ class _Base:
         return Target(stub, self._config.metadata(), self._config.timeout)
 
 
-class MembraneClient(_Base):
+class MembraneClient(Closing, _Base):
     """Synchronous client for membraned (the Membrane daemon) over gRPC.
 
     Same constructor and methods as the upstream reference client; extras are keyword-only:
@@ -154,17 +154,6 @@ class MembraneClient(_Base):
         ``await aclose()`` when done.
         """
         return AsyncMembraneClient._from_config(self._config)
-
-    def __enter__(self) -> MembraneClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- ingestion ---------------------------------------------------------------------------
 
@@ -443,7 +432,7 @@ class MembraneClient(_Base):
         return self._run(ops.get_metrics(), timeout)
 
 
-class AsyncMembraneClient(_Base):
+class AsyncMembraneClient(AsyncClosing, _Base):
     """Asynchronous client for membraned over ``grpc.aio``; every method is ``async``.
 
     The same constructor and methods as :class:`MembraneClient`. The channel is opened on the
@@ -525,17 +514,6 @@ class AsyncMembraneClient(_Base):
         channel (even when this client was given a ``channel``), so ``close()`` it when done.
         """
         return MembraneClient._from_config(self._config)
-
-    async def __aenter__(self) -> AsyncMembraneClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     # --- ingestion ---------------------------------------------------------------------------
 
