@@ -48,8 +48,8 @@ import grpc.aio  # noqa: E402
 from membrane_integrations.membrane import (  # noqa: E402
     AsyncMembraneClient,
     MembraneClient,
-    _codec,
 )
+from membrane_integrations.membrane import _protocol as ops  # noqa: E402
 from membrane_integrations.membrane.daemon import (  # noqa: E402
     INSTALL_HINT,
     LocalMembraned,
@@ -134,11 +134,11 @@ class Workload:
     def __init__(self, client: MembraneClient | AsyncMembraneClient) -> None:
         c: Any = client
         requests = {
-            "Retrieve": _codec.retrieve("benchmark", limit=5).request,
-            "IngestEvent": _codec.ingest_event("bench", "ref", summary="s").request,
-            "IngestToolOutput": _codec.ingest_tool_output("t", args={"a": 1}, result=[1]).request,
-            "IngestObservation": _codec.ingest_observation("s", "p", {"o": 1}).request,
-            "IngestWorkingState": _codec.ingest_working_state(
+            "Retrieve": ops.retrieve("benchmark", limit=5).request,
+            "IngestEvent": ops.ingest_event("bench", "ref", summary="s").request,
+            "IngestToolOutput": ops.ingest_tool_output("t", args={"a": 1}, result=[1]).request,
+            "IngestObservation": ops.ingest_observation("s", "p", {"o": 1}).request,
+            "IngestWorkingState": ops.ingest_working_state(
                 "t1", "executing", next_actions=["x"]
             ).request,
         }
@@ -193,7 +193,7 @@ class Workload:
         with MembraneClient(addr, timeout=10) as seed:
             ids = [seed.ingest_event("target", f"t-{i}").id for i in range(OUTCOME_TARGETS)]
         self._outcome_requests = itertools.cycle(
-            [_codec.ingest_outcome(t, "success").request for t in ids]
+            [ops.ingest_outcome(t, "success").request for t in ids]
         )
         self._outcome_ids = itertools.cycle(ids)
 

@@ -43,6 +43,7 @@ from typing import TypeVar
 
 import httpx
 
+from ..core.drive import Sleep
 from ..core.errors import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -74,13 +75,6 @@ class Send:
 
     request: ops.Request
     timeout: float | None = None
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """Wait ``seconds`` before the next step."""
-
-    seconds: float
 
 
 Step = Send | Sleep

@@ -1,8 +1,9 @@
 """The two drivers that execute a flow: one over ``httpx.Client``, one over ``httpx.AsyncClient``.
 
-They are the only code that differs between the sync and the async client. Each request is
-logged at DEBUG on ``membrane_integrations.membrain`` as method, path, status and elapsed time;
-headers (which carry the credentials) are never logged.
+They are the only code that differs between the sync and the async client: each says how to
+send one request; the loop that feeds the flow is :mod:`membrane_integrations.core.drive`.
+Each request is logged at DEBUG on ``membrane_integrations.membrain`` as method, path, status
+and elapsed time; headers (which carry the credentials) are never logged.
 
 Example:
     >>> import httpx
@@ -25,7 +26,8 @@ from typing import TypeVar
 
 import httpx
 
-from ._flows import Flow, Outcome, Send, Sleep
+from ..core.drive import drive_async, drive_sync
+from ._flows import Flow, Outcome, Send
 
 __all__ = ["Target", "run_async", "run_sync"]
 
@@ -65,6 +67,28 @@ def _log(request: httpx.Request, outcome: Outcome, started: float) -> None:
     logger.debug("%s %s -> %s in %.1f ms", request.method, request.url.path, result, elapsed_ms)
 
 
+def _send_sync(http: httpx.Client, target: Target, step: Send) -> Outcome:
+    request = target.build(http, step)
+    started = time.perf_counter()
+    try:
+        outcome: Outcome = http.send(request)
+    except httpx.RequestError as exc:
+        outcome = exc
+    _log(request, outcome, started)
+    return outcome
+
+
+async def _send_async(http: httpx.AsyncClient, target: Target, step: Send) -> Outcome:
+    request = target.build(http, step)
+    started = time.perf_counter()
+    try:
+        outcome: Outcome = await http.send(request)
+    except httpx.RequestError as exc:
+        outcome = exc
+    _log(request, outcome, started)
+    return outcome
+
+
 def run_sync(
     flow: Flow[T],
     http: httpx.Client,
@@ -72,26 +96,7 @@ def run_sync(
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Execute ``flow`` with blocking I/O and return its result."""
-    received: Outcome | None = None
-    try:
-        while True:
-            step = flow.send(received)
-            if isinstance(step, Sleep):
-                sleep(step.seconds)
-                received = None
-                continue
-            request = target.build(http, step)
-            started = time.perf_counter()
-            try:
-                received = http.send(request)
-            except httpx.RequestError as exc:
-                received = exc
-            _log(request, received, started)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-    finally:
-        flow.close()
+    return drive_sync(flow, lambda step: _send_sync(http, target, step), sleep)
 
 
 async def run_async(
@@ -101,23 +106,4 @@ async def run_async(
     sleep: Callable[[float], Awaitable[None]],
 ) -> T:
     """Execute ``flow`` with asyncio I/O and return its result."""
-    received: Outcome | None = None
-    try:
-        while True:
-            step = flow.send(received)
-            if isinstance(step, Sleep):
-                await sleep(step.seconds)
-                received = None
-                continue
-            request = target.build(http, step)
-            started = time.perf_counter()
-            try:
-                received = await http.send(request)
-            except httpx.RequestError as exc:
-                received = exc
-            _log(request, received, started)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-    finally:
-        flow.close()
+    return await drive_async(flow, lambda step: _send_async(http, target, step), sleep)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Literal, TypeVar, overload
 
 import httpx
 
+from ..core.closing import AsyncClosing, Closing
 from ..core.errors import InvalidRequestError
 from ..core.retry import RetryPolicy
 from . import _flows, _resolve
@@ -45,34 +45,26 @@ from .models import (
 __all__ = ["AsyncMembrainClient", "MembrainClient"]
 
 T = TypeVar("T")
+_C = TypeVar("_C", bound="_Base")
 
 
 class _Base:
     """Configuration, repr and flow construction shared by both clients."""
 
-    def __init__(
-        self,
-        api_key: str | None,
-        *,
-        base_url: str | None,
-        bearer_token: str | None,
-        timeout: float | None,
-        max_retries: int,
-        retry_policy: RetryPolicy | None,
-        poll_policy: PollPolicy | None,
-        add_tokens: bool,
-    ) -> None:
-        self._config = ClientConfig.resolve(
-            api_key,
-            base_url=base_url,
-            bearer_token=bearer_token,
-            timeout=timeout,
-            max_retries=max_retries,
-            retry_policy=retry_policy,
-            poll_policy=poll_policy,
-            add_tokens=add_tokens,
-        )
-        self._target = self._config.target()
+    _config: ClientConfig
+    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
+    _setup: Callable[[ClientConfig, None], None]
+
+    @classmethod
+    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
+        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
+
+    def _configure(self, config: ClientConfig) -> None:
+        self._config = config
+        self._target = config.target()
         # Replaceable in tests so that polling and backoff never wait for real.
         self._clock: Callable[[], float] = time.monotonic
 
@@ -80,19 +72,6 @@ class _Base:
     def base_url(self) -> str:
         """The host root the client talks to (without ``/api/v1``)."""
         return self._config.root_url
-
-    def _settings(self) -> dict[str, Any]:
-        """This client's settings as constructor arguments (for its counterpart)."""
-        cfg = self._config
-        return {
-            "api_key": cfg.api_key.get_secret_value() if cfg.api_key else None,
-            "base_url": cfg.root_url,
-            "bearer_token": cfg.bearer_token.get_secret_value() if cfg.bearer_token else None,
-            "timeout": cfg.timeout,
-            "retry_policy": cfg.retry,
-            "poll_policy": cfg.poll,
-            "add_tokens": cfg.add_tokens,
-        }
 
     def __repr__(self) -> str:
         key = "'***'" if self._config.api_key else "None"
@@ -131,7 +110,7 @@ class _Base:
         )
 
 
-class MembrainClient(_Base):
+class MembrainClient(Closing, _Base):
     """Blocking client of the Membrain HTTP API (``/api/v1``).
 
     The key falls back to ``MEMBRAIN_API_KEY`` and the URL to ``MEMBRAIN_BASE_URL`` (the host
@@ -176,7 +155,7 @@ class MembrainClient(_Base):
         poll_policy: PollPolicy | None = None,
         add_tokens: bool = True,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             api_key,
             base_url=base_url,
             bearer_token=bearer_token,
@@ -186,6 +165,10 @@ class MembrainClient(_Base):
             poll_policy=poll_policy,
             add_tokens=add_tokens,
         )
+        self._setup(config, http_client)
+
+    def _setup(self, config: ClientConfig, http_client: httpx.Client | None) -> None:
+        self._configure(config)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.Client()
         self._sleep: Callable[[float], None] = time.sleep
@@ -205,18 +188,7 @@ class MembrainClient(_Base):
         own connections (even when this client was given an ``http_client``), so close it with
         ``await aclose()`` when done.
         """
-        return AsyncMembrainClient(**self._settings())
-
-    def __enter__(self) -> MembrainClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        return AsyncMembrainClient._from_config(self._config)
 
     @overload
     def add(
@@ -395,7 +367,7 @@ class MembrainClient(_Base):
         return self._run(self._call(ops.ready(), timeout))
 
 
-class AsyncMembrainClient(_Base):
+class AsyncMembrainClient(AsyncClosing, _Base):
     """Asyncio client of the Membrain HTTP API: the methods of :class:`MembrainClient`, awaited.
 
     Example:
@@ -420,7 +392,7 @@ class AsyncMembrainClient(_Base):
         poll_policy: PollPolicy | None = None,
         add_tokens: bool = True,
     ) -> None:
-        super().__init__(
+        config = ClientConfig.resolve(
             api_key,
             base_url=base_url,
             bearer_token=bearer_token,
@@ -430,6 +402,10 @@ class AsyncMembrainClient(_Base):
             poll_policy=poll_policy,
             add_tokens=add_tokens,
         )
+        self._setup(config, http_client)
+
+    def _setup(self, config: ClientConfig, http_client: httpx.AsyncClient | None) -> None:
+        self._configure(config)
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -449,18 +425,7 @@ class AsyncMembrainClient(_Base):
         own connections (even when this client was given an ``http_client``), so ``close()`` it
         when done.
         """
-        return MembrainClient(**self._settings())
-
-    async def __aenter__(self) -> AsyncMembrainClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        return MembrainClient._from_config(self._config)
 
     @overload
     async def add(

@@ -13,9 +13,9 @@ Example:
 
 from __future__ import annotations
 
-from membrane_integrations.membrane.client import AsyncMembraneClient, MembraneClient
-from membrane_integrations.membrane.errors import MembraneRpcError
-from membrane_integrations.membrane.types import (
+from ._errors import MembraneRpcError
+from .client import AsyncMembraneClient, MembraneClient
+from .models import (
     AuditAction,
     AuditEntry,
     CompetencePayload,

@@ -1,10 +1,10 @@
 """Client configuration shared by the sync and the async Membrane client.
 
 Checks the constructor's arguments once, reads the CA certificate once, keeps the API key in a
-pydantic ``SecretStr`` so it never shows in a repr, and builds what a driver needs: the channel
-options, the call metadata and the TLS credentials. A client's counterpart (``to_async`` /
-``to_sync``) is built from the same configuration, so both flavours talk to the same daemon in
-the same way.
+pydantic ``SecretStr`` so it never shows in a repr, and builds what the clients need: the
+channel options, the TLS credentials, the call metadata and the per-call flow
+:class:`~._flows.Context`. A client's counterpart (``to_async`` / ``to_sync``) is built from the
+same configuration, so both flavours talk to the same daemon in the same way.
 
 Example:
     >>> cfg = ClientConfig.resolve("127.0.0.1:9090", api_key="k", timeout=5.0)
@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import grpc
+import grpc.aio
 from pydantic import SecretStr
 
 from ..core.retry import RetryPolicy
+from ._flows import Context
 
 __all__ = ["DEFAULT_OPTIONS", "ClientConfig"]
 
@@ -77,10 +80,14 @@ class ClientConfig:
             channel_options=tuple(channel_options or ()),
         )
 
-    @property
+    @cached_property
     def secrets(self) -> tuple[str, ...]:
         """The raw secrets, for redaction only."""
         return (self.api_key.get_secret_value(),) if self.api_key else ()
+
+    @cached_property
+    def _default_context(self) -> Context:
+        return Context(retry=self.retry, secrets=self.secrets)
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """The call metadata sent with every RPC (the bearer token, when there is a key)."""
@@ -96,9 +103,23 @@ class ClientConfig:
         """TLS credentials trusting ``root_certificates`` (the system roots when None)."""
         return grpc.ssl_channel_credentials(root_certificates=self.root_certificates)
 
-    def deadline(self, timeout: float | None) -> float | None:
-        """The deadline of one call: its own ``timeout``, else the client's."""
-        return self.timeout if timeout is None else timeout
+    def open_channel(self) -> grpc.Channel:
+        """A new blocking channel to the daemon (TLS when configured)."""
+        if self.tls:
+            return grpc.secure_channel(self.addr, self.credentials(), options=self.options())
+        return grpc.insecure_channel(self.addr, options=self.options())
+
+    def open_aio_channel(self) -> grpc.aio.Channel:
+        """A new ``grpc.aio`` channel; open it inside the event loop that will use it."""
+        if self.tls:
+            return grpc.aio.secure_channel(self.addr, self.credentials(), options=self.options())
+        return grpc.aio.insecure_channel(self.addr, options=self.options())
+
+    def context(self, timeout: float | None = None) -> Context:
+        """The flow context of one call (``timeout`` overrides the client's for that call)."""
+        if timeout is None:
+            return self._default_context  # the common case: built once, it is immutable
+        return Context(retry=self.retry, secrets=self.secrets, timeout=timeout)
 
     def __repr__(self) -> str:
         key = ", api_key='***'" if self.api_key else ""

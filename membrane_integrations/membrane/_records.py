@@ -1,5 +1,7 @@
-"""Pure conversions between the daemon's JSON documents and our record types (spec section 2).
+"""Pure parsing of the daemon's JSON ``bytes`` fields into our record types (spec section 2).
 
+The dict-level wire form of a record (``record_to_dict``, ``record_from_dict``, ...) lives with
+the types in ``models.py``, because ``MemoryRecord.to_dict`` needs it; it is re-exported here.
 Parsing is lenient where the daemon is (``null`` lists, whole-valued floats, unknown keys) and
 raises :class:`MalformedResponseError` when a document is not the documented shape. Encoding
 produces what the daemon's record parser accepts (spec 2.11): unset times are omitted rather
@@ -16,25 +18,23 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from enum import Enum
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from membrane_integrations.core.errors import MalformedResponseError
-from membrane_integrations.membrane.types import (
-    CompetencePayload,
-    EpisodicPayload,
+from ..core.errors import MalformedResponseError
+from ._json import adapter, short_errors
+from .models import (
     MemoryRecord,
     Payload,
     PayloadField,
-    PlanGraphPayload,
     RetrieveResult,
     SelectionResult,
-    SemanticPayload,
-    WorkingPayload,
+    encode_json,
+    payload_to_dict,
+    record_from_dict,
+    record_to_dict,
 )
 
 __all__ = [
@@ -47,86 +47,9 @@ __all__ = [
     "record_from_dict",
     "record_to_dict",
     "record_to_json",
+    "retrieve_result",
     "selection_from_bytes",
 ]
-
-_PAYLOAD_CLASSES = (
-    EpisodicPayload,
-    WorkingPayload,
-    SemanticPayload,
-    CompetencePayload,
-    PlanGraphPayload,
-)
-
-# Keys whose values are user data: never walked when cleaning up a document we send.
-_USER_DATA_KEYS = frozenset(
-    {
-        "args",
-        "result",
-        "object",
-        "value",
-        "conditions",
-        "context",
-        "params",
-        "guards",
-        "constraints",
-        "inputs_schema",
-        "outputs_schema",
-        "args_schema",
-        "tool_versions",
-    }
-)
-# Time-typed keys (plus the optional record id): omitted when unset, because the daemon rejects
-# an empty timestamp string (spec 2.11).
-_OMIT_WHEN_BLANK = frozenset(
-    {
-        "id",
-        "created_at",
-        "updated_at",
-        "timestamp",
-        "last_reinforced_at",
-        "t",
-        "start",
-        "end",
-        "last_used_at",
-        "last_executed_at",
-    }
-)
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(kind)
-    if adapter is None:
-        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
-    return adapter
-
-
-def encode_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON, the way the daemon's bytes fields expect it.
-
-    Enums become their values and our dataclasses their wire dicts.
-
-    >>> encode_json({"a": [1, 2], "b": None})
-    b'{"a":[1,2],"b":null}'
-    """
-    return json.dumps(
-        value, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    ).encode("utf-8")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, MemoryRecord):
-        return record_to_dict(value)
-    if isinstance(value, _PAYLOAD_CLASSES):
-        return payload_to_dict(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _clean(_adapter(type(value)).dump_python(value, mode="json", by_alias=True))
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def decode_json(data: bytes, what: str) -> Any:
@@ -141,63 +64,15 @@ def decode_json(data: bytes, what: str) -> Any:
         ) from None
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if item is None or (key in _OMIT_WHEN_BLANK and item == ""):
-                continue
-            out[key] = item if key in _USER_DATA_KEYS else _clean(item)
-        return out
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    return value
-
-
 def payload_from_dict(data: Any) -> Payload | dict[str, Any] | None:
     """The typed payload for a payload object; unknown kinds stay a dict, null stays None."""
     try:
-        payload: Payload | dict[str, Any] | None = _adapter(PayloadField).validate_python(data)
+        payload: Payload | dict[str, Any] | None = adapter(PayloadField).validate_python(data)
     except ValidationError as exc:
         raise MalformedResponseError(
-            f"membraned sent a payload that does not parse: {_short_errors(exc)}"
+            f"membraned sent a payload that does not parse: {short_errors(exc)}"
         ) from None
     return payload
-
-
-def payload_to_dict(payload: Any) -> Any:
-    """The wire JSON of a payload: typed payloads get their ``kind`` key first."""
-    if isinstance(payload, _PAYLOAD_CLASSES):
-        body = _adapter(type(payload)).dump_python(payload, mode="json", by_alias=True)
-        return {"kind": payload.kind.value, **_clean(body)}
-    if isinstance(payload, dict):
-        return json.loads(encode_json(payload))
-    return payload
-
-
-def record_from_dict(data: Any) -> MemoryRecord:
-    """Parse one MemoryRecord JSON object (already decoded)."""
-    if not isinstance(data, dict):
-        raise MalformedResponseError(
-            f"membraned sent a record that is not a JSON object: {type(data).__name__}"
-        )
-    try:
-        record: MemoryRecord = _adapter(MemoryRecord).validate_python(data)
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            f"membraned sent a record that does not parse: {_short_errors(exc)}"
-        ) from None
-    return record
-
-
-def record_to_dict(record: MemoryRecord) -> dict[str, Any]:
-    """The wire JSON of a record (for Supersede, Fork and Merge)."""
-    body = _adapter(MemoryRecord).dump_python(
-        dataclasses.replace(record, payload=None), mode="json", by_alias=True
-    )
-    doc: dict[str, Any] = _clean(body)
-    doc["payload"] = payload_to_dict(record.payload)
-    return doc
 
 
 def record_to_json(record: dict[str, Any] | MemoryRecord) -> bytes:
@@ -215,15 +90,15 @@ def record_from_bytes(data: bytes, what: str = "record") -> MemoryRecord:
     if not data:
         raise MalformedResponseError(f"membraned sent an empty {what}")
     try:
-        record: MemoryRecord = _adapter(MemoryRecord).validate_json(data)
+        record: MemoryRecord = adapter(MemoryRecord).validate_json(data)
     except ValidationError as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise MalformedResponseError(
-                f"membraned sent invalid JSON in {what} ({_short_errors(exc)}); the daemon and "
+                f"membraned sent invalid JSON in {what} ({short_errors(exc)}); the daemon and "
                 "this client may disagree on the protocol version (expected membraned v0.2.0)"
             ) from None
         raise MalformedResponseError(
-            f"membraned sent a {what} that does not parse: {_short_errors(exc)}"
+            f"membraned sent a {what} that does not parse: {short_errors(exc)}"
         ) from None
     return record
 
@@ -278,11 +153,3 @@ def metrics_from_bytes(data: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise MalformedResponseError("membraned sent a metrics snapshot that is not an object")
     return doc
-
-
-def _short_errors(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        loc = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)

@@ -27,8 +27,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from membrane_integrations.membrane._records import encode_json, record_to_dict
-from membrane_integrations.membrane.types import MemoryRecord
+from .models import MemoryRecord, encode_json, record_to_dict
 
 __all__ = ["complete_revision_record", "revision_record_json"]
 

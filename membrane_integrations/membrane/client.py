@@ -1,43 +1,33 @@
-"""``MembraneClient`` (grpc) and ``AsyncMembraneClient`` (grpc.aio) for the Membrane daemon.
+"""``MembraneClient`` (grpc) and ``AsyncMembraneClient`` (grpc.aio): thin shells over operations.
 
 Both clients expose the upstream reference client's constructor and methods, plus a per-call
-``timeout=`` on every method. Each method builds one :class:`~._codec.Call` (the request and its
-parser, written once in ``_codec.py``) and hands it to ``_run``, which sends it on the client's
-single channel, retries idempotent reads on UNAVAILABLE and RESOURCE_EXHAUSTED under the shared
-:class:`~membrane_integrations.core.retry.RetryPolicy`, and maps a failed status into the error
-hierarchy (the errors are also ``grpc.RpcError``). The two clients differ only in how they send
-and sleep.
-
-Writes are never re-sent after an unknown outcome, with one exception that cannot duplicate: on
-its SQLite store the daemon answers a revision (Supersede, Fork, Retract, Merge, Contest) or a
-Reinforce/Penalize with INTERNAL ``database is locked`` when a concurrent writer beat its
-transaction to the write lock, after rolling that transaction back; such a call is re-sent
-under the same retry budget (a failed COMMIT is not). Ingests never see this (each statement of
-an ingest waits up to 5 s for the lock) and are never re-sent. A Retrieve that lists a record
-the daemon is still writing (its SQLite ``Create`` is not one transaction) returns the other
-records rather than failing: that record's ingest has not returned yet.
+``timeout=`` on every method. Each method builds one operation (``_protocol.py``), wraps it in
+the shared retry flow (``_flows.py``: idempotent reads retried on UNAVAILABLE and
+RESOURCE_EXHAUSTED under the shared :class:`~membrane_integrations.core.retry.RetryPolicy`, a
+failed status mapped into the error hierarchy, whose errors are also ``grpc.RpcError``) and hands
+it to the sync or async driver (``_transport.py``). The two classes have the same methods with
+the same arguments; only ``def`` versus ``async def`` differs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Sequence
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
 
-from membrane_integrations.core.errors import MalformedResponseError, MembraneIntegrationsError
-from membrane_integrations.core.retry import Attempts, RetryPolicy
-from membrane_integrations.membrane import _codec
-from membrane_integrations.membrane._codec import DEFAULT_SOURCE, Call
-from membrane_integrations.membrane._config import ClientConfig
-from membrane_integrations.membrane.errors import error_from_rpc_error, malformed_response
-from membrane_integrations.membrane.proto import membrane_pb2_grpc
-from membrane_integrations.membrane.types import (
+from ..core.closing import AsyncClosing, Closing
+from ..core.retry import RetryPolicy
+from . import _flows
+from . import _protocol as ops
+from ._config import ClientConfig
+from ._flows import Flow
+from ._protocol import DEFAULT_SOURCE
+from ._transport import Target, run_async, run_sync
+from .models import (
     MemoryRecord,
     MemoryType,
     OutcomeStatus,
@@ -45,75 +35,30 @@ from membrane_integrations.membrane.types import (
     Sensitivity,
     TrustContext,
 )
+from .proto import membrane_pb2_grpc
 
 __all__ = ["AsyncMembraneClient", "MembraneClient"]
 
 T = TypeVar("T")
+_C = TypeVar("_C", bound="_Base")
 
 # The generated stub is untyped; it has one callable attribute per RPC.
 _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 
-_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
-
-# membraned runs each revision and Reinforce/Penalize in one SQLite transaction opened with a
-# deferred BEGIN (pkg/storage/sqlite, pkg/revision, pkg/decay). When another connection writes
-# between the transaction's first read and its first write, SQLite refuses the upgrade at once
-# (the 5 s busy timeout does not apply), the daemon rolls the transaction back and answers
-# INTERNAL "...: database is locked". Nothing was applied, so sending the call again cannot apply
-# it twice. Measured: 16 tasks, half of them reinforcing, saw this on most Reinforce calls. A
-# failed COMMIT ("commit transaction: ...") is not retried (its outcome is less certain), and
-# ingests never are: their Create is several autocommit INSERTs outside any transaction, each
-# waiting up to 5 s for the lock, so a lock error there could follow a partly written record.
-_TRANSACTIONAL = frozenset(
-    {"Supersede", "Fork", "Retract", "Merge", "Contest", "Reinforce", "Penalize"}
-)
-
-
-def _rolled_back_on_lock(code: grpc.StatusCode | None, exc: grpc.RpcError, call: Call[Any]) -> bool:
-    if code is not grpc.StatusCode.INTERNAL or call.method not in _TRANSACTIONAL:
-        return False
-    details = exc.details() if callable(getattr(exc, "details", None)) else None
-    text = details if isinstance(details, str) else ""
-    return "database is locked" in text and "commit transaction" not in text
-
-
-# membraned's SQLite Create writes a record as several autocommit INSERTs (memory_records, then
-# decay_profiles, payloads, tags, ...), so a Retrieve racing an ingest can list a record whose
-# decay row does not exist yet: its decay curve is "" and it does not parse. Measured: about one
-# Retrieve in seven with 4 tasks ingesting beside it. Such a record belongs to an ingest that has
-# not returned yet, so the listing is parsed without it, as if it had been read a moment earlier.
-_LISTINGS = frozenset({"Retrieve", "RetrieveWithSelection"})
-
-
-def _half_written(item: bytes) -> bool:
-    try:
-        data = json.loads(item)
-    except ValueError:
-        return False  # garbled, not half-written: the reply stays malformed
-    lifecycle = data.get("lifecycle") if isinstance(data, dict) else None
-    decay = lifecycle.get("decay") if isinstance(lifecycle, dict) else None
-    return isinstance(decay, dict) and decay.get("curve") == ""
-
-
-def _without_half_written(call: Call[Any], reply: Any) -> Any | None:
-    """A listing without the records caught mid-Create, or ``None`` if it listed none."""
-    if call.method not in _LISTINGS:
-        return None
-    kept = [item for item in reply.records if not _half_written(item)]
-    if len(kept) == len(reply.records):
-        return None
-    return type(reply)(records=kept, selection=reply.selection)
-
 
 class _Base:
-    """Configuration and the send-independent halves of the call loop, shared by both clients."""
+    """Configuration, repr and flow construction shared by both clients."""
 
     _config: ClientConfig
-    _metadata: tuple[tuple[str, str], ...]
+    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
+    _setup: Callable[[ClientConfig, None], None]
 
-    def _configure(self, config: ClientConfig) -> None:
-        self._config = config
-        self._metadata = config.metadata()
+    @classmethod
+    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
+        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
+        client = cls.__new__(cls)
+        client._setup(config, None)
+        return client
 
     @property
     def addr(self) -> str:
@@ -129,33 +74,14 @@ class _Base:
         key = ", api_key='***'" if self._config.api_key else ""
         return f"{type(self).__name__}(addr={self.addr!r}, tls={self._config.tls}{key})"
 
-    def _deadline(self, timeout: float | None) -> float | None:
-        return self._config.deadline(timeout)
+    def _call(self, operation: ops.Operation[T], timeout: float | None) -> Flow[T]:
+        return _flows.call(operation, self._config.context(timeout))
 
-    def _retry_delay(self, attempts: Attempts, exc: grpc.RpcError, call: Call[Any]) -> float | None:
-        code = exc.code() if callable(getattr(exc, "code", None)) else None
-        retryable = (call.idempotent and code in _RETRYABLE) or _rolled_back_on_lock(
-            code, exc, call
-        )
-        return attempts.next_delay(retryable=retryable)
-
-    def _error(self, exc: grpc.RpcError, call: Call[Any]) -> MembraneIntegrationsError:
-        return error_from_rpc_error(exc, method=call.method, secrets=self._config.secrets)
-
-    def _parse(self, call: Call[T], reply: Any) -> T:
-        try:
-            return call.parse(reply)
-        except MalformedResponseError as exc:
-            trimmed = _without_half_written(call, reply)
-            if trimmed is not None:
-                try:
-                    return call.parse(trimmed)
-                except MalformedResponseError:
-                    pass
-            raise malformed_response(exc, method=call.method) from None
+    def _target(self, stub: Any) -> Target:
+        return Target(stub, self._config.metadata(), self._config.timeout)
 
 
-class MembraneClient(_Base):
+class MembraneClient(Closing, _Base):
     """Synchronous client for membraned (the Membrane daemon) over gRPC.
 
     Same constructor and methods as the upstream reference client; extras are keyword-only:
@@ -201,38 +127,17 @@ class MembraneClient(_Base):
         )
         self._setup(config, channel)
 
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> MembraneClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
-
     def _setup(self, config: ClientConfig, channel: grpc.Channel | None) -> None:
-        self._configure(config)
+        self._config = config
         self._owns_channel = channel is None
-        if channel is None:
-            cfg = self._config
-            if cfg.tls:
-                channel = grpc.secure_channel(cfg.addr, cfg.credentials(), options=cfg.options())
-            else:
-                channel = grpc.insecure_channel(cfg.addr, options=cfg.options())
-        self._channel = channel
-        self._stub = _new_stub(channel)
+        self._channel = channel if channel is not None else config.open_channel()
+        self._stub_target = self._target(_new_stub(self._channel))
         self._closed = False
+        # Replaceable in tests so that backoff never waits for real.
+        self._sleep: Callable[[float], None] = time.sleep
 
-    def _run(self, call: Call[T], timeout: float | None) -> T:
-        send = getattr(self._stub, call.method)
-        attempts = self._config.retry.start()
-        while True:
-            try:
-                reply = send(call.request, timeout=self._deadline(timeout), metadata=self._metadata)
-            except grpc.RpcError as exc:
-                delay = self._retry_delay(attempts, exc, call)
-                if delay is None:
-                    raise self._error(exc, call) from None
-                time.sleep(delay)
-                continue
-            return self._parse(call, reply)
+    def _run(self, operation: ops.Operation[T], timeout: float | None) -> T:
+        return run_sync(self._call(operation, timeout), self._stub_target, self._sleep)
 
     def close(self) -> None:
         """Close the channel (idempotent). The context manager calls this."""
@@ -250,17 +155,6 @@ class MembraneClient(_Base):
         """
         return AsyncMembraneClient._from_config(self._config)
 
-    def __enter__(self) -> MembraneClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # --- ingestion ---------------------------------------------------------------------------
 
     def ingest_event(
@@ -277,7 +171,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from an event."""
-        call = _codec.ingest_event(
+        call = ops.ingest_event(
             event_kind,
             ref,
             summary=summary,
@@ -304,7 +198,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from a tool invocation."""
-        call = _codec.ingest_tool_output(
+        call = ops.ingest_tool_output(
             tool_name,
             args=args,
             result=result,
@@ -331,7 +225,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a semantic record from a subject-predicate-object triple."""
-        call = _codec.ingest_observation(
+        call = ops.ingest_observation(
             subject,
             predicate,
             obj,
@@ -353,7 +247,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Attach an outcome to an existing episodic record; returns the updated record."""
-        call = _codec.ingest_outcome(
+        call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
         return self._run(call, timeout)
@@ -375,7 +269,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a working-memory snapshot for a task thread."""
-        call = _codec.ingest_working_state(
+        call = ops.ingest_working_state(
             thread_id,
             state,
             next_actions=next_actions,
@@ -403,7 +297,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> list[MemoryRecord]:
         """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
-        call = _codec.retrieve(
+        call = ops.retrieve(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -423,7 +317,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> RetrieveResult:
         """Records plus the selector's metadata (ranked candidates, confidence)."""
-        call = _codec.retrieve_with_selection(
+        call = ops.retrieve_with_selection(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -440,7 +334,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
-        return self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+        return self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
     # --- revision ----------------------------------------------------------------------------
 
@@ -459,7 +353,7 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+        return self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
 
     def fork(
         self,
@@ -476,13 +370,13 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+        return self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
 
     def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
-        self._run(_codec.retract(record_id, actor, rationale), timeout)
+        self._run(ops.retract(record_id, actor, rationale), timeout)
 
     def merge(
         self,
@@ -499,7 +393,7 @@ class MembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+        return self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
 
     def contest(
         self,
@@ -511,7 +405,7 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
-        self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+        self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
 
     # --- reinforcement -----------------------------------------------------------------------
 
@@ -519,7 +413,7 @@ class MembraneClient(_Base):
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Boost a record's salience by its reinforcement gain."""
-        self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+        self._run(ops.reinforce(record_id, actor, rationale), timeout)
 
     def penalize(
         self,
@@ -531,14 +425,14 @@ class MembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Reduce a record's salience by ``amount``."""
-        self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+        self._run(ops.penalize(record_id, amount, actor, rationale), timeout)
 
     def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
         """A point-in-time metrics snapshot of the daemon."""
-        return self._run(_codec.get_metrics(), timeout)
+        return self._run(ops.get_metrics(), timeout)
 
 
-class AsyncMembraneClient(_Base):
+class AsyncMembraneClient(AsyncClosing, _Base):
     """Asynchronous client for membraned over ``grpc.aio``; every method is ``async``.
 
     The same constructor and methods as :class:`MembraneClient`. The channel is opened on the
@@ -580,48 +474,28 @@ class AsyncMembraneClient(_Base):
         )
         self._setup(config, channel)
 
-    @classmethod
-    def _from_config(cls, config: ClientConfig) -> AsyncMembraneClient:
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
-
     def _setup(self, config: ClientConfig, channel: grpc.aio.Channel | None) -> None:
-        self._configure(config)
+        self._config = config
         self._owns_channel = channel is None
         self._channel: grpc.aio.Channel | None = channel
-        self._stub: Any = _new_stub(channel) if channel is not None else None
+        self._stub_target: Target | None = (
+            self._target(_new_stub(channel)) if channel is not None else None
+        )
         self._closed = False
+        # Replaceable in tests so that backoff never waits for real.
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    def _get_stub(self) -> Any:
+    def _get_target(self) -> Target:
+        # grpc.aio channels belong to the running event loop: open it on the first call.
         if self._closed:
             raise RuntimeError("this AsyncMembraneClient is closed")
-        if self._stub is None:
-            cfg = self._config
-            if cfg.tls:
-                self._channel = grpc.aio.secure_channel(
-                    cfg.addr, cfg.credentials(), options=cfg.options()
-                )
-            else:
-                self._channel = grpc.aio.insecure_channel(cfg.addr, options=cfg.options())
-            self._stub = _new_stub(self._channel)
-        return self._stub
+        if self._stub_target is None:
+            self._channel = self._config.open_aio_channel()
+            self._stub_target = self._target(_new_stub(self._channel))
+        return self._stub_target
 
-    async def _run(self, call: Call[T], timeout: float | None) -> T:
-        send = getattr(self._get_stub(), call.method)
-        attempts = self._config.retry.start()
-        while True:
-            try:
-                reply = await send(
-                    call.request, timeout=self._deadline(timeout), metadata=self._metadata
-                )
-            except grpc.RpcError as exc:
-                delay = self._retry_delay(attempts, exc, call)
-                if delay is None:
-                    raise self._error(exc, call) from None
-                await asyncio.sleep(delay)
-                continue
-            return self._parse(call, reply)
+    async def _run(self, operation: ops.Operation[T], timeout: float | None) -> T:
+        return await run_async(self._call(operation, timeout), self._get_target(), self._sleep)
 
     async def aclose(self) -> None:
         """Close the channel (idempotent). ``async with`` calls this."""
@@ -641,17 +515,6 @@ class AsyncMembraneClient(_Base):
         """
         return MembraneClient._from_config(self._config)
 
-    async def __aenter__(self) -> AsyncMembraneClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     # --- ingestion ---------------------------------------------------------------------------
 
     async def ingest_event(
@@ -668,7 +531,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from an event."""
-        call = _codec.ingest_event(
+        call = ops.ingest_event(
             event_kind,
             ref,
             summary=summary,
@@ -695,7 +558,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create an episodic record from a tool invocation."""
-        call = _codec.ingest_tool_output(
+        call = ops.ingest_tool_output(
             tool_name,
             args=args,
             result=result,
@@ -722,7 +585,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a semantic record from a subject-predicate-object triple."""
-        call = _codec.ingest_observation(
+        call = ops.ingest_observation(
             subject,
             predicate,
             obj,
@@ -744,7 +607,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Attach an outcome to an existing episodic record; returns the updated record."""
-        call = _codec.ingest_outcome(
+        call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
         return await self._run(call, timeout)
@@ -766,7 +629,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Create a working-memory snapshot for a task thread."""
-        call = _codec.ingest_working_state(
+        call = ops.ingest_working_state(
             thread_id,
             state,
             next_actions=next_actions,
@@ -794,7 +657,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> list[MemoryRecord]:
         """Records relevant to a task, ranked; redacted copies have ``payload is None``."""
-        call = _codec.retrieve(
+        call = ops.retrieve(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -814,7 +677,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> RetrieveResult:
         """Records plus the selector's metadata (ranked candidates, confidence)."""
-        call = _codec.retrieve_with_selection(
+        call = ops.retrieve_with_selection(
             task_descriptor,
             trust=trust,
             memory_types=memory_types,
@@ -831,7 +694,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> MemoryRecord:
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
-        return await self._run(_codec.retrieve_by_id(record_id, trust=trust), timeout)
+        return await self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
     # --- revision ----------------------------------------------------------------------------
 
@@ -850,7 +713,7 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.supersede(old_id, new_record, actor, rationale), timeout)
+        return await self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
 
     async def fork(
         self,
@@ -867,13 +730,13 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.fork(source_id, forked_record, actor, rationale), timeout)
+        return await self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
 
     async def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
-        await self._run(_codec.retract(record_id, actor, rationale), timeout)
+        await self._run(ops.retract(record_id, actor, rationale), timeout)
 
     async def merge(
         self,
@@ -890,7 +753,7 @@ class AsyncMembraneClient(_Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(_codec.merge(record_ids, merged_record, actor, rationale), timeout)
+        return await self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
 
     async def contest(
         self,
@@ -902,7 +765,7 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
-        await self._run(_codec.contest(record_id, contesting_ref, actor, rationale), timeout)
+        await self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
 
     # --- reinforcement -----------------------------------------------------------------------
 
@@ -910,7 +773,7 @@ class AsyncMembraneClient(_Base):
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Boost a record's salience by its reinforcement gain."""
-        await self._run(_codec.reinforce(record_id, actor, rationale), timeout)
+        await self._run(ops.reinforce(record_id, actor, rationale), timeout)
 
     async def penalize(
         self,
@@ -922,8 +785,8 @@ class AsyncMembraneClient(_Base):
         timeout: float | None = None,
     ) -> None:
         """Reduce a record's salience by ``amount``."""
-        await self._run(_codec.penalize(record_id, amount, actor, rationale), timeout)
+        await self._run(ops.penalize(record_id, amount, actor, rationale), timeout)
 
     async def get_metrics(self, *, timeout: float | None = None) -> dict[str, Any]:
         """A point-in-time metrics snapshot of the daemon."""
-        return await self._run(_codec.get_metrics(), timeout)
+        return await self._run(ops.get_metrics(), timeout)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import InvalidRequestError
-from .types import MemoryRecord, Sensitivity, TrustContext
+from .models import MemoryRecord, Sensitivity, TrustContext
 
 __all__ = ["RESERVED_METADATA_KEYS", "MembraneView", "check_metadata_key"]
 

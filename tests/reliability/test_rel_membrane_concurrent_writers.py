@@ -33,8 +33,9 @@ import pytest
 
 from membrane_integrations.core.errors import MembraneIntegrationsError
 from membrane_integrations.core.retry import RetryPolicy
-from membrane_integrations.membrane import AsyncMembraneClient, _codec
-from membrane_integrations.membrane.client import _half_written
+from membrane_integrations.membrane import AsyncMembraneClient
+from membrane_integrations.membrane import _protocol as _codec
+from membrane_integrations.membrane._flows import _half_written
 from membrane_integrations.membrane.proto import membrane_pb2_grpc
 from tests.support.membraned import Membraned, require_daemon
 

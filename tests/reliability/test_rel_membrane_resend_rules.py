@@ -13,8 +13,8 @@ from typing import Any
 import grpc
 import pytest
 
-from membrane_integrations.membrane import _codec
-from membrane_integrations.membrane.client import (
+from membrane_integrations.membrane import _protocol as _codec
+from membrane_integrations.membrane._flows import (
     _rolled_back_on_lock,
     _without_half_written,
 )
@@ -89,22 +89,18 @@ def test_a_listing_drops_only_records_caught_mid_write(
 
 def test_a_listing_with_a_record_mid_write_parses_without_it_and_garbage_still_raises() -> None:
     from membrane_integrations.core.errors import MalformedResponseError
-    from membrane_integrations.membrane import MembraneClient
+    from membrane_integrations.membrane._flows import _parse
 
-    client = MembraneClient("127.0.0.1:9")  # no connection is made: only the parser runs
-    try:
-        done = {
-            "id": "r1",
-            "type": "episodic",
-            "sensitivity": "low",
-            "confidence": 1,
-            "salience": 1,
-            "lifecycle": {"decay": {"curve": "exponential", "half_life_seconds": 60}},
-        }
-        half = {"id": "r2", "lifecycle": {"decay": {"curve": ""}}}
-        listing = reply(json.dumps(done).encode(), json.dumps(half).encode())
-        assert [r.id for r in client._parse(CALLS["Retrieve"], listing)] == ["r1"]
-        with pytest.raises(MalformedResponseError):
-            client._parse(CALLS["Retrieve"], reply(json.dumps(done).encode(), b"{not json"))
-    finally:
-        client.close()
+    done = {
+        "id": "r1",
+        "type": "episodic",
+        "sensitivity": "low",
+        "confidence": 1,
+        "salience": 1,
+        "lifecycle": {"decay": {"curve": "exponential", "half_life_seconds": 60}},
+    }
+    half = {"id": "r2", "lifecycle": {"decay": {"curve": ""}}}
+    listing = reply(json.dumps(done).encode(), json.dumps(half).encode())
+    assert [r.id for r in _parse(CALLS["Retrieve"], listing)] == ["r1"]
+    with pytest.raises(MalformedResponseError):
+        _parse(CALLS["Retrieve"], reply(json.dumps(done).encode(), b"{not json"))

@@ -42,7 +42,7 @@ async def test_to_async_carries_settings_and_works(emu: MembrainEmulator, box: s
         derived = client.to_async()
         assert isinstance(derived, AsyncMembrainClient)
         assert _settings(derived) == _settings(client)
-        assert derived._config.retry is RETRY and derived._config.poll is POLL
+        assert derived._config is client._config  # the very same settings, key included
         assert derived._owns_http  # its own pool, closed by its own aclose()
         async with derived:
             added = await derived.add("Derived async client writes", scope=[f"container.{box}"])

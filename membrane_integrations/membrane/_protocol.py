@@ -1,15 +1,17 @@
-"""Each Membrane RPC written once: build the request message, name the method, parse the reply.
+"""Every Membrane RPC, once: a pure builder of the request and a pure parser of the reply.
 
-Every public function returns a :class:`Call`: the method name, the protobuf request built from
-our types, whether the RPC is an idempotent read (safe to retry), and the pure function that
-turns the reply into our types. The sync and the async client only send Calls.
+Nothing here does I/O. Every public function returns an :class:`Operation`: the method name on
+``MembraneService``, the protobuf request built from our types, whether the RPC is an idempotent
+read (safe to retry), and the pure function that turns the reply into our types. The sync and
+the async client run the same operations through the same flow (``_flows.py``) and differ only
+in how they send and sleep (``_transport.py``).
 
 Example:
-    >>> from membrane_integrations.membrane import _codec
-    >>> call = _codec.retrieve("fix the login bug", limit=5)
-    >>> call.method, call.idempotent, call.request.trust.max_sensitivity, call.request.limit
+    >>> from membrane_integrations.membrane import _protocol as ops
+    >>> op = ops.retrieve("fix the login bug", limit=5)
+    >>> op.method, op.idempotent, op.request.trust.max_sensitivity, op.request.limit
     ('Retrieve', True, 'low', 5)
-    >>> _codec.ingest_event("file_edit", "src/main.py", tags=["a", "a", "b"]).request.tags
+    >>> ops.ingest_event("file_edit", "src/main.py", tags=["a", "a", "b"]).request.tags
     ['a', 'b']
 """
 
@@ -20,27 +22,23 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from membrane_integrations.membrane._records import (
-    encode_json,
-    metrics_from_bytes,
-    record_from_bytes,
-    retrieve_result,
-)
-from membrane_integrations.membrane._revisions import revision_record_json
-from membrane_integrations.membrane.proto import membrane_pb2 as pb
-from membrane_integrations.membrane.types import (
+from ._records import metrics_from_bytes, record_from_bytes, retrieve_result
+from ._revisions import revision_record_json
+from .models import (
     MemoryRecord,
     MemoryType,
     OutcomeStatus,
     RetrieveResult,
     Sensitivity,
     TrustContext,
+    encode_json,
 )
+from .proto import membrane_pb2 as pb
 
 __all__ = [
     "DEFAULT_SOURCE",
     "READ_METHODS",
-    "Call",
+    "Operation",
     "contest",
     "fork",
     "get_metrics",
@@ -67,8 +65,8 @@ READ_METHODS = frozenset({"Retrieve", "RetrieveByID", "GetMetrics"})
 
 
 @dataclass(frozen=True)
-class Call(Generic[T]):
-    """One RPC ready to send: ``method`` on ``MembraneService`` with ``request``."""
+class Operation(Generic[T]):
+    """One RPC ready to send: ``method`` on ``MembraneService`` with ``request``, and its parser."""
 
     method: str
     request: Any
@@ -100,6 +98,23 @@ def _nothing(reply: Any) -> None:
     return None
 
 
+def _stamp(
+    source: str,
+    timestamp: str | None,
+    tags: Sequence[str] | None,
+    scope: str,
+    sensitivity: Sensitivity | str,
+) -> dict[str, Any]:
+    """The fields every ingestion request carries besides its own content."""
+    return {
+        "source": source,
+        "timestamp": timestamp or "",
+        "tags": _tags(tags),
+        "scope": scope,
+        "sensitivity": _text(sensitivity),
+    }
+
+
 def _trust(trust: TrustContext | None) -> pb.TrustContext:
     trust = trust or TrustContext()
     return pb.TrustContext(
@@ -120,19 +135,15 @@ def ingest_event(
     tags: Sequence[str] | None = None,
     scope: str = "",
     timestamp: str | None = None,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """IngestEvent: an episodic record for one event. No timestamp means the daemon's "now"."""
     request = pb.IngestEventRequest(
-        source=source,
         event_kind=event_kind,
         ref=ref,
         summary=summary,
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
-    return Call("IngestEvent", request, _record)
+    return Operation("IngestEvent", request, _record)
 
 
 def ingest_tool_output(
@@ -146,20 +157,16 @@ def ingest_tool_output(
     tags: Sequence[str] | None = None,
     scope: str = "",
     timestamp: str | None = None,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """IngestToolOutput: an episodic record for one tool call (``args``/``result`` as JSON)."""
     request = pb.IngestToolOutputRequest(
-        source=source,
         tool_name=tool_name,
         args=encode_json(args) if args is not None else b"",
         result=encode_json(result) if result is not None else b"",
         depends_on=list(depends_on or ()),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
-    return Call("IngestToolOutput", request, _record)
+    return Operation("IngestToolOutput", request, _record)
 
 
 def ingest_observation(
@@ -172,19 +179,15 @@ def ingest_observation(
     tags: Sequence[str] | None = None,
     scope: str = "",
     timestamp: str | None = None,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """IngestObservation: a semantic record for a subject-predicate-object triple."""
     request = pb.IngestObservationRequest(
-        source=source,
         subject=subject,
         predicate=predicate,
         object=encode_json(obj),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
-    return Call("IngestObservation", request, _record)
+    return Operation("IngestObservation", request, _record)
 
 
 def ingest_outcome(
@@ -193,7 +196,7 @@ def ingest_outcome(
     *,
     source: str = DEFAULT_SOURCE,
     timestamp: str | None = None,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """IngestOutcome: attach an outcome to an episodic record; returns the updated record."""
     request = pb.IngestOutcomeRequest(
         source=source,
@@ -201,7 +204,7 @@ def ingest_outcome(
         outcome_status=_text(outcome_status),
         timestamp=timestamp or "",
     )
-    return Call("IngestOutcome", request, _record)
+    return Operation("IngestOutcome", request, _record)
 
 
 def ingest_working_state(
@@ -217,10 +220,9 @@ def ingest_working_state(
     tags: Sequence[str] | None = None,
     scope: str = "",
     timestamp: str | None = None,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """IngestWorkingState: a working-memory snapshot of a task thread."""
     request = pb.IngestWorkingStateRequest(
-        source=source,
         thread_id=thread_id,
         state=_text(state),
         next_actions=list(next_actions or ()),
@@ -229,12 +231,9 @@ def ingest_working_state(
         active_constraints=(
             encode_json(list(active_constraints)) if active_constraints is not None else b""
         ),
-        timestamp=timestamp or "",
-        tags=_tags(tags),
-        scope=scope,
-        sensitivity=_text(sensitivity),
+        **_stamp(source, timestamp, tags, scope, sensitivity),
     )
-    return Call("IngestWorkingState", request, _record)
+    return Operation("IngestWorkingState", request, _record)
 
 
 def _retrieve_request(
@@ -268,10 +267,10 @@ def retrieve(
     memory_types: Sequence[MemoryType | str] | None = None,
     min_salience: float = 0.0,
     limit: int = 10,
-) -> Call[list[MemoryRecord]]:
+) -> Operation[list[MemoryRecord]]:
     """Retrieve, records only (ranked)."""
     request = _retrieve_request(task_descriptor, trust, memory_types, min_salience, limit)
-    return Call("Retrieve", request, _records_only)
+    return Operation("Retrieve", request, _records_only)
 
 
 def retrieve_with_selection(
@@ -281,20 +280,22 @@ def retrieve_with_selection(
     memory_types: Sequence[MemoryType | str] | None = None,
     min_salience: float = 0.0,
     limit: int = 10,
-) -> Call[RetrieveResult]:
+) -> Operation[RetrieveResult]:
     """Retrieve, records plus the selector's result."""
     request = _retrieve_request(task_descriptor, trust, memory_types, min_salience, limit)
-    return Call("Retrieve", request, _retrieve_result)
+    return Operation("Retrieve", request, _retrieve_result)
 
 
-def retrieve_by_id(record_id: str, *, trust: TrustContext | None = None) -> Call[MemoryRecord]:
+def retrieve_by_id(record_id: str, *, trust: TrustContext | None = None) -> Operation[MemoryRecord]:
     """RetrieveByID: one record, never redacted (PERMISSION_DENIED when not visible)."""
-    return Call("RetrieveByID", pb.RetrieveByIDRequest(id=record_id, trust=_trust(trust)), _record)
+    return Operation(
+        "RetrieveByID", pb.RetrieveByIDRequest(id=record_id, trust=_trust(trust)), _record
+    )
 
 
 def supersede(
     old_id: str, new_record: dict[str, Any] | MemoryRecord, actor: str, rationale: str
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """Supersede: replace a record with a new version."""
     request = pb.SupersedeRequest(
         old_id=old_id,
@@ -302,12 +303,12 @@ def supersede(
         actor=actor,
         rationale=rationale,
     )
-    return Call("Supersede", request, _record)
+    return Operation("Supersede", request, _record)
 
 
 def fork(
     source_id: str, forked_record: dict[str, Any] | MemoryRecord, actor: str, rationale: str
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """Fork: a conditional variant of a record; the source stays active."""
     request = pb.ForkRequest(
         source_id=source_id,
@@ -315,12 +316,12 @@ def fork(
         actor=actor,
         rationale=rationale,
     )
-    return Call("Fork", request, _record)
+    return Operation("Fork", request, _record)
 
 
-def retract(record_id: str, actor: str, rationale: str) -> Call[None]:
+def retract(record_id: str, actor: str, rationale: str) -> Operation[None]:
     """Retract: soft-delete (salience 0)."""
-    return Call(
+    return Operation(
         "Retract", pb.RetractRequest(id=record_id, actor=actor, rationale=rationale), _nothing
     )
 
@@ -330,7 +331,7 @@ def merge(
     merged_record: dict[str, Any] | MemoryRecord,
     actor: str,
     rationale: str,
-) -> Call[MemoryRecord]:
+) -> Operation[MemoryRecord]:
     """Merge: consolidate several records into a new one."""
     request = pb.MergeRequest(
         ids=list(record_ids),
@@ -338,35 +339,35 @@ def merge(
         actor=actor,
         rationale=rationale,
     )
-    return Call("Merge", request, _record)
+    return Operation("Merge", request, _record)
 
 
-def contest(record_id: str, contesting_ref: str, actor: str, rationale: str) -> Call[None]:
+def contest(record_id: str, contesting_ref: str, actor: str, rationale: str) -> Operation[None]:
     """Contest: mark a record as contested by another record."""
     request = pb.ContestRequest(
         id=record_id, contesting_ref=contesting_ref, actor=actor, rationale=rationale
     )
-    return Call("Contest", request, _nothing)
+    return Operation("Contest", request, _nothing)
 
 
-def reinforce(record_id: str, actor: str, rationale: str) -> Call[None]:
+def reinforce(record_id: str, actor: str, rationale: str) -> Operation[None]:
     """Reinforce: add the record's reinforcement gain to its salience."""
     request = pb.ReinforceRequest(id=record_id, actor=actor, rationale=rationale)
-    return Call("Reinforce", request, _nothing)
+    return Operation("Reinforce", request, _nothing)
 
 
-def penalize(record_id: str, amount: float, actor: str, rationale: str) -> Call[None]:
+def penalize(record_id: str, amount: float, actor: str, rationale: str) -> Operation[None]:
     """Penalize: subtract ``amount`` from the record's salience (floored at its min_salience)."""
     request = pb.PenalizeRequest(
         id=record_id, amount=float(amount), actor=actor, rationale=rationale
     )
-    return Call("Penalize", request, _nothing)
+    return Operation("Penalize", request, _nothing)
 
 
 def _metrics(reply: Any) -> dict[str, Any]:
     return metrics_from_bytes(reply.snapshot)
 
 
-def get_metrics() -> Call[dict[str, Any]]:
+def get_metrics() -> Operation[dict[str, Any]]:
     """GetMetrics: the daemon's point-in-time metrics snapshot."""
-    return Call("GetMetrics", pb.GetMetricsRequest(), _metrics)
+    return Operation("GetMetrics", pb.GetMetricsRequest(), _metrics)
