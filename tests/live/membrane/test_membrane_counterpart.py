@@ -41,7 +41,7 @@ async def test_to_async_carries_settings_and_works(tls_daemon: Membraned) -> Non
     assert tls_daemon.cert is not None
     with MembraneClient(
         tls_daemon.addr,
-        tls_ca_cert=str(tls_daemon.cert.cert_path),
+        tls_ca_cert=str(tls_daemon.cert.ca_cert),
         api_key=API_KEY,
         timeout=9.0,
         retry_policy=RETRY,
@@ -61,7 +61,7 @@ async def test_to_sync_carries_settings_and_works(tls_daemon: Membraned) -> None
     assert tls_daemon.cert is not None
     async with AsyncMembraneClient(
         tls_daemon.addr,
-        tls_ca_cert=str(tls_daemon.cert.cert_path),
+        tls_ca_cert=str(tls_daemon.cert.ca_cert),
         api_key=API_KEY,
         max_retries=5,
     ) as aclient:
@@ -77,11 +77,11 @@ async def test_to_sync_carries_settings_and_works(tls_daemon: Membraned) -> None
 async def test_counterpart_of_a_given_channel_owns_its_own(tls_daemon: Membraned) -> None:
     """A client built on a caller's channel derives one that opens (and closes) its own."""
     assert tls_daemon.cert is not None
-    creds = grpc.ssl_channel_credentials(tls_daemon.cert.cert_pem)
+    creds = grpc.ssl_channel_credentials(tls_daemon.cert.ca_cert.read_bytes())
     with grpc.secure_channel(tls_daemon.addr, creds) as channel:
         client = MembraneClient(
             tls_daemon.addr,
-            tls_ca_cert=str(tls_daemon.cert.cert_path),
+            tls_ca_cert=str(tls_daemon.cert.ca_cert),
             api_key=API_KEY,
             channel=channel,
         )
