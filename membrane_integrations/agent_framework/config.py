@@ -33,7 +33,6 @@ CapturePolicy = Literal["off", "user", "user_and_assistant"]
 SensitivityName = Literal["public", "low", "medium", "high", "hyper"]
 
 
-
 class _ContextConfig(BaseModel):
     """Settings both providers share."""
 

@@ -1,7 +1,7 @@
-"""LangChain tools, toolkits and retrievers for Membrain and Membrane.
+"""LangChain tools, toolkits, retrievers and agent middlewares for Membrain and Membrane.
 
-The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``Membrane*Tool``) load on first
-use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
+The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``MembraneMemoryMiddleware``,
+``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
 ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
 
 Example:
@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .membrain_middleware import MembrainMemoryMiddleware
 from .membrain_retriever import MembrainRetriever
 from .membrain_toolkit import MembrainToolkit
 from .membrain_tools import (
@@ -35,6 +36,7 @@ from .membrain_tools import (
 _LAZY = {
     "WordLlamaEmbeddings": "embeddings",
     "MembraneToolkit": "membrane_toolkit",
+    "MembraneMemoryMiddleware": "membrane_middleware",
     "MembraneRetriever": "membrane_retriever",
     **{
         name: "membrane_tools"
@@ -74,6 +76,7 @@ __all__ = [
     "MembrainGraphNeighborhoodTool",
     "MembrainGraphPathTool",
     "MembrainGraphTraverseTool",
+    "MembrainMemoryMiddleware",
     "MembrainRetriever",
     "MembrainSearchTool",
     "MembrainStatsTool",

@@ -417,4 +417,3 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             f"{type(self).__name__}(container={self.container!r}, "
             f"context_key={self.context_key!r}, capture={self.capture!r})"
         )
-
