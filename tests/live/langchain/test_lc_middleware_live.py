@@ -218,3 +218,30 @@ def test_placement_and_budget_are_options(backend: Backend) -> None:
     assert len(seen.text) <= 230
     assert "1. " in seen.text and "3. " not in seen.text  # the budget cut the list short
     assert len(backend.stored(user)) == 3  # capture="off" stored nothing
+
+
+def test_a_slow_recall_is_dropped_and_logged(
+    emulator: MembrainEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    from membrane_integrations.langchain import MembrainMemoryMiddleware
+
+    user = unique("jon")
+    with emulator.client() as client:
+        memory = MembrainMemoryMiddleware(client=client, container=user, recall_timeout=0.5)
+        model = RecordingChatModel(responses=["Ok.", "Ok.", "Ok."])
+        agent = create_agent(model, middleware=[memory])
+        agent.invoke({"messages": [HumanMessage("I sing.")]})
+        emulator.set_faults(delay_rate=1.0, delay_ms=2000, paths=["/api/v1/memories/search"])
+        try:
+            with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
+                out = agent.invoke({"messages": [HumanMessage("Do I sing?")]})
+                assert out["messages"][-1].text == "Ok."
+                assert recalled(model.requests[-1]) == []
+                assert "took longer than 0.5s" in caplog.text
+                caplog.clear()
+                asyncio.run(agent.ainvoke({"messages": [HumanMessage("Do I sing?")]}))
+                assert recalled(model.requests[-1]) == []
+                assert "took longer than 0.5s" in caplog.text
+        finally:
+            emulator.set_faults()
+        assert emulator.api_key not in caplog.text
