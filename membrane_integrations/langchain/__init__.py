@@ -1,8 +1,8 @@
 """LangChain tools, toolkits, retrievers and agent middlewares for Membrain and Membrane.
 
 The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``MembraneMemoryMiddleware``,
-``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
-``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
+``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]``
+works without grpc; so does ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
