@@ -61,7 +61,8 @@ logger = logging.getLogger("membrane_integrations.langchain.middleware")
 
 CapturePolicy = Literal["off", "user", "user_and_assistant"]
 Placement = Literal["before_human", "first", "system"]
-# The recalled-context message: its id in the state and the mark in its additional_kwargs.
+# The recalled-context message: its id in the state (this prefix, then the middleware's name)
+# and the mark in its additional_kwargs.
 RECALL_ID = "membrane-integrations-recall"
 RECALL_MARK = "membrane_integrations_recalled"
 OPEN_FENCE = "<recalled_memories>"
@@ -80,7 +81,9 @@ class MemoryState(AgentState[Any]):
 
 def is_recalled(message: BaseMessage) -> bool:
     """True for the recalled-context message a memory middleware added."""
-    return message.id == RECALL_ID or bool(message.additional_kwargs.get(RECALL_MARK))
+    return (message.id or "").startswith(RECALL_ID) or bool(
+        message.additional_kwargs.get(RECALL_MARK)
+    )
 
 
 def _text(message: BaseMessage) -> str:
@@ -255,7 +258,10 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             return None
         anchor = human.id or _text(human)
         for message in state["messages"]:
-            if is_recalled(message) and message.additional_kwargs.get(RECALL_MARK) == anchor:
+            if (
+                message.id == self.recall_id
+                and message.additional_kwargs.get(RECALL_MARK) == anchor
+            ):
                 return None  # already recalled for this human message (a tool loop)
         return identity, _text(human), anchor
 
@@ -266,20 +272,25 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
 
     def _update(self, state: MemoryState, texts: list[str] | None, anchor: str) -> dict[str, Any]:
         """The state update that leaves exactly one recalled-context message (or none)."""
-        messages: list[AnyMessage] = [m for m in state["messages"] if not is_recalled(m)]
+        messages: list[AnyMessage] = [m for m in state["messages"] if m.id != self.recall_id]
         body = self._fenced(texts) if texts else None
         had = len(messages) != len(state["messages"])
         if body is None:
-            return {"messages": [RemoveMessage(id=RECALL_ID)]} if had else {}
+            return {"messages": [RemoveMessage(id=self.recall_id)]} if had else {}
         kwargs = {RECALL_MARK: anchor}
         recalled: AnyMessage = (
-            SystemMessage(body, id=RECALL_ID, additional_kwargs=kwargs)
+            SystemMessage(body, id=self.recall_id, additional_kwargs=kwargs)
             if self.placement == "system"
-            else HumanMessage(body, id=RECALL_ID, additional_kwargs=kwargs)
+            else HumanMessage(body, id=self.recall_id, additional_kwargs=kwargs)
         )
         if self.placement == "before_human":
             index = max(
-                (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0
+                (
+                    i
+                    for i, m in enumerate(messages)
+                    if isinstance(m, HumanMessage) and not is_recalled(m)
+                ),
+                default=0,
             )
         else:
             index = 1 if messages and isinstance(messages[0], SystemMessage) else 0
@@ -351,14 +362,23 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             return None
         container = self.resolve_container(runtime)
         ledger = list(state.get("memory_captured") or [])
+        # the ledger is shared by every memory middleware of the agent: entries name theirs
         todo = [
             (m, key)
             for m in turn_messages(state["messages"], self.capture)
-            if (key := capture_key(container, m)) not in ledger
+            if self._entry(key := capture_key(container, m)) not in ledger
         ]
         if not todo:
             return None
         return self._identity(container), container, ledger, todo
+
+    @property
+    def recall_id(self) -> str:
+        """The id of this middleware's recalled-context message in the state."""
+        return f"{RECALL_ID}.{self.name}"
+
+    def _entry(self, key: str) -> str:
+        return f"{self.name}:{key}"
 
     def _capture_failed(self, container: str, exc: BaseException) -> None:
         job = getattr(exc, "job_id", None)
@@ -382,7 +402,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             except Exception as exc:
                 self._capture_failed(container, exc)
                 continue
-            ledger.append(key)
+            ledger.append(self._entry(key))
         return {"memory_captured": ledger[-LEDGER_SIZE:]}
 
     async def aafter_agent(
@@ -399,7 +419,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             except Exception as exc:
                 self._capture_failed(container, exc)
                 continue
-            ledger.append(key)
+            ledger.append(self._entry(key))
         return {"memory_captured": ledger[-LEDGER_SIZE:]}
 
     # -- clients ------------------------------------------------------------------------------

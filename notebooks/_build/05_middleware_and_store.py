@@ -115,7 +115,7 @@ from membrane_integrations.membrain.tenancy import container_filter
 
 _ = say(agent, "And for dessert?", thread="friday", user="bob")
 state = agent.get_state({"configurable": {"thread_id": "friday"}}).values
-recalled = [m for m in state["messages"] if m.id == "membrane-integrations-recall"]
+recalled = [m for m in state["messages"] if m.id == memory.recall_id]
 print("recalled messages in the thread:", len(recalled))
 _ = say(agent, "What should I cook tonight?", thread="alice-1", user="alice")
 

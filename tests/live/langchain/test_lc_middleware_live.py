@@ -7,6 +7,7 @@ exactly what reached the model; what was stored is read back from the server its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -245,3 +246,30 @@ def test_a_slow_recall_is_dropped_and_logged(
         finally:
             emulator.set_faults()
         assert emulator.api_key not in caplog.text
+
+
+def test_both_backends_on_one_agent_each_capture_the_turn(
+    emulator: MembrainEmulator, daemon: Membraned
+) -> None:
+    pytest.importorskip("grpc")
+    user = unique("kim")
+    with contextlib.ExitStack() as stack:
+        membrain = stack.enter_context(contextlib.closing(iter(membrain_backend(emulator))))
+        membrane = stack.enter_context(
+            contextlib.closing(iter(membrane_backend(daemon.addr, API_KEY)))
+        )
+        first, second = next(membrain), next(membrane)
+        model = RecordingChatModel(responses=["Ok.", "Ok."])
+        agent = create_agent(
+            model,
+            middleware=[first.build(container=user), second.build(container=user)],
+            checkpointer=InMemorySaver(),
+        )
+        for text in ("I knit.", "Do I knit?"):
+            agent.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": "k"}})
+        assert sorted(first.stored(user)) == ["Do I knit?", "I knit."]
+        assert sorted(second.stored(user)) == ["Do I knit?", "I knit."]
+        # each middleware keeps its own fenced message, both before the question
+        [a, b] = recalled(model.requests[-1])
+        assert "1. I knit." in a.text and "1. user said: I knit." in b.text
+        assert model.requests[-1][-1].text == "Do I knit?"

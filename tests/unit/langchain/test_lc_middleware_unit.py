@@ -58,7 +58,7 @@ def test_the_update_keeps_exactly_one_fenced_message(memory: MembrainMemoryMiddl
     update = memory._update(state, ["Likes tea", "likes  TEA", "Lives in Oslo"], "h")  # type: ignore[arg-type]
     remove_all, *messages = update["messages"]
     assert remove_all.type == "remove"
-    assert [m.id for m in messages] == ["s", RECALL_ID, "h"]
+    assert [m.id for m in messages] == ["s", f"{RECALL_ID}.MembrainMemoryMiddleware", "h"]
     text = messages[1].text
     assert text.splitlines()[0] == "<recalled_memories>"
     assert "1. Likes tea\n2. Lives in Oslo" in text and text.count("tea") == 1
