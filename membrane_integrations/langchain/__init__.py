@@ -2,7 +2,9 @@
 
 The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``MembraneMemoryMiddleware``,
 ``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]``
-works without grpc; so does ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
+works without grpc; so does ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra),
+and so do the agent middlewares (``Membrain/MembraneMemoryMiddleware``, which need ``langchain``
+1.x itself, not only ``langchain-core``).
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -15,7 +17,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .membrain_middleware import MembrainMemoryMiddleware
 from .membrain_retriever import MembrainRetriever
 from .membrain_toolkit import MembrainToolkit
 from .membrain_tools import (
@@ -37,6 +38,7 @@ _LAZY = {
     "WordLlamaEmbeddings": "embeddings",
     "MembraneToolkit": "membrane_toolkit",
     "MembraneMemoryMiddleware": "membrane_middleware",
+    "MembrainMemoryMiddleware": "membrain_middleware",
     "MembraneRetriever": "membrane_retriever",
     **{
         name: "membrane_tools"
@@ -76,7 +78,6 @@ __all__ = [
     "MembrainGraphNeighborhoodTool",
     "MembrainGraphPathTool",
     "MembrainGraphTraverseTool",
-    "MembrainMemoryMiddleware",
     "MembrainRetriever",
     "MembrainSearchTool",
     "MembrainStatsTool",

@@ -27,7 +27,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from langchain.agents.middleware import AgentMiddleware, AgentState
+try:
+    from langchain.agents.middleware import AgentMiddleware, AgentState
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "the memory middlewares need LangChain 1.x agents: pip install 'langchain>=1.0'"
+    ) from exc
 from langchain_core.messages import (
     AIMessage,
     AnyMessage,
