@@ -273,3 +273,28 @@ def test_both_backends_on_one_agent_each_capture_the_turn(
         [a, b] = recalled(model.requests[-1])
         assert "1. I knit." in a.text and "1. user said: I knit." in b.text
         assert model.requests[-1][-1].text == "Do I knit?"
+
+
+def test_a_failed_ingest_job_is_logged_with_its_id_and_the_reply_stands(
+    emulator: MembrainEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    from membrane_integrations.langchain import MembrainMemoryMiddleware
+
+    user = unique("lea")
+    with emulator.client() as client:
+        memory = MembrainMemoryMiddleware(client=client, container=user)
+        model = RecordingChatModel(responses=["Ok.", "Ok."])
+        agent = create_agent(model, middleware=[memory], checkpointer=InMemorySaver())
+        thread = {"configurable": {"thread_id": "l"}}
+        emulator.set_faults(job_failure_rate=1.0)
+        try:
+            with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
+                out = agent.invoke({"messages": [HumanMessage("I paint.")]}, thread)
+        finally:
+            emulator.set_faults()
+        assert out["messages"][-1].text == "Ok."
+        assert f"capture for container '{user}' failed (job " in caplog.text
+        assert out.get("memory_captured", []) == []  # not marked as stored
+        agent.invoke({"messages": [HumanMessage("I paint at night.")]}, thread)
+        hits = client.search("*", k=10, scope=[f"^container\\.{user}$"]).nodes
+        assert [hit.content for hit in hits] == ["I paint at night."]
