@@ -179,9 +179,12 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         super().__init__()
         if k < 1:
             raise InvalidRequestError("k must be at least 1", field="k")
-        if max_context_chars < 50:
+        frame = len(OPEN_FENCE) + len(CLOSE_FENCE) + len(context_header) + len(FOOTER) + 4
+        if max_context_chars < frame + 20:
             raise InvalidRequestError(
-                "max_context_chars must be at least 50", field="max_context_chars"
+                f"max_context_chars must be at least {frame + 20} (the fence, header and footer "
+                f"take {frame}) so that a memory fits",
+                field="max_context_chars",
             )
         if recall_timeout <= 0:
             raise InvalidRequestError("recall_timeout must be positive", field="recall_timeout")

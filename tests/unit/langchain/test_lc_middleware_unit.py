@@ -78,6 +78,8 @@ def test_bad_settings_fail_at_construction() -> None:
         MembrainMemoryMiddleware(client=client, placement="middle")  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError, match="capture"):
         MembrainMemoryMiddleware(client=client, capture="all")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="max_context_chars must be at least"):
+        MembrainMemoryMiddleware(client=client, max_context_chars=150)
     with pytest.raises(ValueError, match="min_score"):
         MembrainMemoryMiddleware(client=client, min_score=2.0)
     with pytest.raises(InvalidRequestError):
