@@ -21,7 +21,7 @@ from agent_framework._serialization import SerializationMixin
 from pydantic import ValidationError
 from typing_extensions import Self
 
-from ..core.context_text import render_numbered
+from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
 from ._messages import RECALL_MARK, capture_candidates, capture_key, recall_query
 from .config import _ContextConfig
@@ -37,7 +37,6 @@ logger = logging.getLogger("membrane_integrations.agent_framework")
 C = TypeVar("C", bound=_ContextConfig)
 I = TypeVar("I", bound=MembrainIdentity)  # noqa: E741
 
-FOOTER = "(End of recalled memories.)"
 # Keys of the provider's slot in session.state.
 IDENTITY_KEY = "identity"
 LEDGER_KEY = "captured"

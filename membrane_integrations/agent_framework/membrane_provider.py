@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, cast
 
@@ -10,55 +9,15 @@ from agent_framework import Message
 
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
 from ..membrane import AsyncMembraneClient
+from ..membrane.recall import PREDICATE, arecall_records, record_text
 from ..membrane.tenancy import MembraneView
-from ..membrane.types import (
-    EpisodicPayload,
-    MemoryRecord,
-    SemanticPayload,
-    Sensitivity,
-    TrustContext,
-    WorkingPayload,
-)
+from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from ._base import BackendContextProvider
 from ._messages import role_of
 from .config import MembraneContextConfig
 from .identity import MembraneIdentity
 
 __all__ = ["MembraneContextProvider", "record_text"]
-
-# Retracted and cleared records have salience 0; any positive floor hides them server-side.
-_VISIBLE = 1e-6
-_MAX_LIMIT = 10000
-_OVERFETCH = 4
-PREDICATE = "said"
-
-
-def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def record_text(record: MemoryRecord) -> str | None:
-    """One record as the text a model reads; ``None`` for a record with nothing to show.
-
-    >>> from membrane_integrations.membrane.types import SemanticPayload
-    >>> record_text(MemoryRecord(id="r", payload=SemanticPayload(
-    ...     subject="user", predicate="said", object="I am vegan")))
-    'user said: I am vegan'
-    """
-    payload = record.payload
-    text: str | None = None
-    if isinstance(payload, SemanticPayload):
-        value = _as_text(payload.object)
-        sep = ":" if payload.predicate == PREDICATE else ""
-        text = f"{payload.subject} {payload.predicate}{sep} {value}"
-    elif isinstance(payload, EpisodicPayload) and payload.tool_graph:
-        node = payload.tool_graph[0]
-        text = f"{node.tool} returned {_as_text(node.result)}"
-    elif isinstance(payload, EpisodicPayload) and payload.timeline:
-        text = payload.timeline[0].summary
-    elif isinstance(payload, WorkingPayload):
-        text = payload.context_summary
-    return text if text and text.strip() else None
 
 
 async def _close(client: AsyncMembraneClient) -> None:
@@ -163,19 +122,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         )
 
     async def _records(self, view: MembraneView, query: str, limit: int) -> list[MemoryRecord]:
-        fetch = min(_MAX_LIMIT, max(limit * _OVERFETCH, 20))
-        while True:
-            records = await self._client.retrieve(
-                query,
-                trust=view.trust,
-                min_salience=max(self._config.min_salience, _VISIBLE),
-                limit=fetch,
-            )
-            own = [r for r in records if view.visible(r) and r.salience > 0.0]
-            # Foreign unscoped records may have taken places under the limit: fetch them all.
-            if fetch == 0 or len(own) >= limit or len(records) < fetch:
-                return own[:limit]
-            fetch = 0
+        return await arecall_records(self._client, view, query, limit, self._config.min_salience)
 
     async def _recall(self, identity: MembraneIdentity, query: str) -> list[str]:
         k = self._config.k

@@ -119,13 +119,9 @@ def agent_story(target: MembrainTarget, container: str, console: Console) -> Sto
     model = langchain_chat_model()
     console.say(f"model: {model_label(model)}")
     with target.client() as client:
-        tools = MembrainToolkit(client=client, container=container).get_tools()
-        agent = create_agent(
-            model,
-            tools,
-            system_prompt="You are an assistant with long-term memory tools. Store what the "
-            "user asks you to remember; search your memory before answering questions.",
-        )
+        toolkit = MembrainToolkit(client=client, container=container)
+        # the Membrain guide's recommended system prompt (§8.1), shipped with the toolkit
+        agent = create_agent(model, toolkit.get_tools(), system_prompt=toolkit.system_prompt())
         for title, turns in (("Conversation 1", LEARN), ("Conversation 2 (a new thread)", ASK)):
             console.say(title + ":")
             for text in turns:

@@ -1,8 +1,10 @@
-"""LangChain tools, toolkits and retrievers for Membrain and Membrane.
+"""LangChain tools, toolkits, retrievers and agent middlewares for Membrain and Membrane.
 
-The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``Membrane*Tool``) load on first
-use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
-``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
+The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``MembraneMemoryMiddleware``,
+``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]``
+works without grpc; so does ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra),
+and so do the agent middlewares (``Membrain/MembraneMemoryMiddleware``, which need ``langchain``
+1.x itself, not only ``langchain-core``).
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -35,6 +37,8 @@ from .membrain_tools import (
 _LAZY = {
     "WordLlamaEmbeddings": "embeddings",
     "MembraneToolkit": "membrane_toolkit",
+    "MembraneMemoryMiddleware": "membrane_middleware",
+    "MembrainMemoryMiddleware": "membrain_middleware",
     "MembraneRetriever": "membrane_retriever",
     **{
         name: "membrane_tools"

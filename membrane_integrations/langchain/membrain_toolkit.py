@@ -24,6 +24,7 @@ from .membrain_tools import (
     MEMBRAIN_WRITE_TOOLS,
     MembrainAddTool,
 )
+from .prompts import membrain_system_prompt
 
 __all__ = ["MembrainToolkit"]
 
@@ -72,6 +73,23 @@ class MembrainToolkit(WithClients, BaseToolkit):
     def _check(self) -> MembrainToolkit:
         Tenancy(self.container)
         return self
+
+    def system_prompt(self) -> str:
+        """The Membrain guide's system prompt (§8.1) for an agent with these tools.
+
+        Pass it as ``create_agent(model, toolkit.get_tools(), system_prompt=...)``; it names
+        only the tools this toolkit hands out (write and graph tools when enabled).
+
+        >>> from membrane_integrations.membrain import MembrainClient
+        >>> kit = MembrainToolkit(client=MembrainClient("k", base_url="http://127.0.0.1:9"))
+        >>> print(kit.system_prompt().splitlines()[2][:40])
+        1. Search before answering questions tha
+        >>> "membrain_add" in kit.system_prompt(), kit.close()
+        (True, None)
+        """
+        return membrain_system_prompt(
+            write=self.include_write_tools, graph=self.include_graph_tools
+        )
 
     def get_tools(self) -> list[BaseTool]:
         """The tools, read tools first, each bound to this toolkit's clients and container."""

@@ -17,6 +17,7 @@ from pydantic import ConfigDict
 
 from ._clients import WithClients
 from .membrane_tools import MEMBRANE_CORE_TOOLS, MEMBRANE_REVISION_TOOLS, MembraneIdentity
+from .prompts import membrane_system_prompt
 
 __all__ = ["MembraneToolkit"]
 
@@ -57,6 +58,18 @@ class MembraneToolkit(WithClients, MembraneIdentity, BaseToolkit):
     _client_names = "client= (MembraneClient) and/or async_client="
 
     include_revision_tools: bool = False
+
+    def system_prompt(self) -> str:
+        """A system prompt for an agent with these tools, in the spirit of the Membrain guide's.
+
+        It names the revision tools only when this toolkit hands them out.
+
+        >>> from membrane_integrations.membrane import MembraneClient
+        >>> kit = MembraneToolkit(client=MembraneClient("127.0.0.1:9"), actor="a")
+        >>> "membrane_retrieve" in kit.system_prompt(), "supersede" in kit.system_prompt()
+        (True, False)
+        """
+        return membrane_system_prompt(revisions=self.include_revision_tools)
 
     def get_tools(self) -> list[BaseTool]:
         """The core tools, then the revision tools when enabled."""

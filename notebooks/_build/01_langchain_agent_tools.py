@@ -54,7 +54,8 @@ print(type(model).__name__)
 # The toolkit is bound to one **container** (here the user `nb-alice`). Every memory it stores
 # carries the token `container.nb-alice`, and every search is confined to it by an anchored
 # filter the model cannot remove: scope patterns the model adds can only narrow it. (The `nb-`
-# prefix keeps the clean-up at the end away from real users on a hosted Membrain.)
+# prefix keeps the clean-up at the end away from real users on a hosted Membrain.) The agent's
+# system prompt is the one the Membrain guide recommends, shipped as `toolkit.system_prompt()`.
 
 # %%
 from langchain.agents import create_agent
@@ -65,11 +66,9 @@ toolkit = MembrainToolkit(client=client, container="nb-alice")
 tools = toolkit.get_tools()
 print([tool.name for tool in tools])
 
-SYSTEM = (
-    "You are an assistant with long-term memory tools. Store what the user asks you to "
-    "remember with membrain_add; search your memory with membrain_search before answering "
-    "questions about the user."
-)
+# The Membrain guide's recommended system prompt (§8.1), naming the tools this toolkit hands out
+SYSTEM = toolkit.system_prompt()
+print(SYSTEM)
 agent = create_agent(model, tools, system_prompt=SYSTEM)
 
 # %%

@@ -53,6 +53,7 @@ def test_the_notebooks_exist() -> None:
         "02_rag_retriever",
         "03_autogen_memory",
         "04_membrane_typed_memory",
+        "05_middleware_and_store",
         "06_agent_framework",
     ]
 
@@ -76,12 +77,18 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
         # The allergy reaches the model's system message (ranked by the embedder, not first).
         "03_autogen_memory": r"\n\d\. Bob's daughter is allergic to peanuts\.\n",
         "04_membrane_typed_memory": "membraned",
+        "05_middleware_and_store": re.escape("agent: From memory: I am vegetarian and avoid fish."),
         "06_agent_framework": re.escape("agent: From memory: Bob is vegetarian and avoids fish."),
     }[path.stem]
     assert re.search(expected, output)
     from membrane_integrations.membrane.daemon import find_membraned
 
-    daemon_notebooks = ("03_autogen_memory", "04_membrane_typed_memory", "06_agent_framework")
+    daemon_notebooks = (
+        "03_autogen_memory",
+        "04_membrane_typed_memory",
+        "05_middleware_and_store",
+        "06_agent_framework",
+    )
     if path.stem in daemon_notebooks and not find_membraned():
         assert "go install github.com/GustyCube/membrane/cmd/membraned@v0.2.0" in output
         assert "skipped: this cell needs membraned" in output
@@ -89,7 +96,13 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
 
 @pytest.mark.live
 @pytest.mark.parametrize(
-    "name", ["03_autogen_memory", "04_membrane_typed_memory", "06_agent_framework"]
+    "name",
+    [
+        "03_autogen_memory",
+        "04_membrane_typed_memory",
+        "05_middleware_and_store",
+        "06_agent_framework",
+    ],
 )
 def test_daemon_cells_run_against_the_real_daemon(
     name: str, tmp_path: Path, offline: None, real_membraned: str
@@ -99,6 +112,9 @@ def test_daemon_cells_run_against_the_real_daemon(
     assert f"membraned ({Path(real_membraned).name}) is running" in output
     if name == "03_autogen_memory":
         assert "user diet Bob is vegetarian and avoids fish." in output
+    elif name == "05_middleware_and_store":
+        assert "agent: From memory: user said: I am vegetarian and avoid fish." in output
+        assert "user (alice, thread alice-1): What should I cook tonight?\nagent: Noted." in output
     elif name == "06_agent_framework":
         assert "agent: From memory: user said: I am vegetarian and avoid fish." in output
         assert "recalled for alice: []" in output

@@ -1,0 +1,198 @@
+"""``MembraneMemoryMiddleware``: long-term memory for a LangChain 1.x agent, from Membrane.
+
+Needs the ``membrane`` extra (grpc) and a running membraned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..core.context_text import DEFAULT_HEADER
+from ..core.rerank import EmbeddingsLike, arerank, candidate_pool, rerank
+from ..membrain.tenancy import Tenancy
+from ..membrane.recall import PREDICATE, arecall_records, recall_records, record_text
+from ..membrane.tenancy import MembraneView
+from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
+from ._clients import ClientPair, is_async_client
+from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement
+
+__all__ = ["MembraneMemoryMiddleware"]
+
+_SENSITIVITIES = ("public", "low", "medium", "high", "hyper")
+
+
+class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
+    """Recall before each model call and capture after each run, from and into Membrane.
+
+    Add it to an existing agent: ``create_agent(model, tools, middleware=[memory])``.
+
+    * **Identity** comes from the application, never the model: a fixed ``container=``, or
+      (the default, multi-tenant) one read per run from the runtime context,
+      ``agent.invoke(..., context={"user_id": "alice"})`` (``context_key`` names the key). A
+      run without one is refused with
+      :class:`~membrane_integrations.core.errors.InvalidRequestError`. The container is the
+      record ``scope`` of every capture and the only trust scope of every recall, sent with
+      ``actor_id`` and the ``max_sensitivity`` ceiling; only records whose scope equals it are
+      shown (:class:`~membrane_integrations.membrane.tenancy.MembraneView`).
+    * **Recall** (``before_model``): a retrieve for the latest human message, ``k`` records of
+      the container with a salience of at least ``min_salience``, de-duplicated and cut to
+      ``max_context_chars``, kept in the state as ONE message fenced in
+      ``<recalled_memories>`` that says it is retrieved data, not instructions, replaced on
+      each new human message (placement as in
+      :class:`~membrane_integrations.langchain.MembrainMemoryMiddleware`). On membraned's
+      default SQLite store the order is by salience whatever the query; pass ``embeddings=``
+      (any LangChain ``Embeddings``) to re-rank a candidate pool by similarity. A failed or
+      slow (``recall_timeout``) recall is logged and the model is called without it.
+    * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): each
+      message of the turn becomes a semantic record ``<role> said <text>`` tagged
+      ``msg.<key>`` and ``role.<role>``. The ledger of stored keys lives in the agent state,
+      so a resumed or replayed run on the same thread (a LangGraph checkpointer) stores
+      nothing twice; membraned v0.2.0 cannot look a record up by tag, so the ledger (not the
+      server) is the check. The recalled context is never captured; a failure is logged and
+      never breaks the reply.
+    * Either client is enough (``MembraneClient`` and/or ``AsyncMembraneClient``); the other
+      flavour is derived on first use and closed by ``close()`` / ``aclose()``.
+
+    Example (needs a running daemon at ``addr``):
+        >>> from langchain.agents import create_agent
+        >>> from membrane_integrations.membrane import MembraneClient
+        >>> from membrane_integrations.testing import ScriptedChatModel
+        >>> def demo(addr: str) -> str:  # doctest: +SKIP
+        ...     with MembraneClient(addr) as client:
+        ...         memory = MembraneMemoryMiddleware(client=client)
+        ...         agent = create_agent(ScriptedChatModel(responses=["Ok.", "Vegan."]),
+        ...                              middleware=[memory])
+        ...         agent.invoke({"messages": [("user", "I am vegan.")]},
+        ...                      context={"user_id": "bob"})
+        ...         out = agent.invoke({"messages": [("user", "What do I eat?")]},
+        ...                            context={"user_id": "bob"})
+        ...         return out["messages"][0].text.splitlines()[2]
+        >>> demo("localhost:9090")  # doctest: +SKIP
+        '1. user said: I am vegan.'
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        async_client: Any = None,
+        container: str | None = None,
+        context_key: str = "user_id",
+        k: int = 5,
+        min_salience: float = 0.0,
+        max_context_chars: int = 2000,
+        context_header: str = DEFAULT_HEADER,
+        placement: Placement = "before_human",
+        capture: CapturePolicy = "user",
+        recall_timeout: float = 5.0,
+        actor_id: str = "langchain-agent",
+        max_sensitivity: str = "medium",
+        capture_sensitivity: str = "low",
+        source: str = "langchain-agent",
+        embeddings: EmbeddingsLike | None = None,
+        candidate_pool: int | None = None,
+    ) -> None:
+        """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``."""
+        if client is not None and is_async_client(client):
+            client, async_client = None, async_client or client
+        if client is None and async_client is None:
+            raise ValueError("give client= (MembraneClient) and/or async_client=")
+        if not 0.0 <= min_salience <= 1.0:
+            raise ValueError("min_salience must be between 0 and 1")
+        for name, value in (
+            ("max_sensitivity", max_sensitivity),
+            ("capture_sensitivity", capture_sensitivity),
+        ):
+            if value not in _SENSITIVITIES:
+                raise ValueError(f"{name} must be one of {', '.join(_SENSITIVITIES)}")
+        if not actor_id:
+            raise ValueError("actor_id must not be empty")
+        if candidate_pool is not None and candidate_pool < 1:
+            raise ValueError("candidate_pool must be at least 1")
+        self.min_salience = min_salience
+        self.actor_id = actor_id
+        self.max_sensitivity = max_sensitivity
+        self.capture_sensitivity = capture_sensitivity
+        self.source = source
+        self.embeddings = embeddings
+        self.candidate_pool = candidate_pool
+        super().__init__(
+            clients=ClientPair(client, async_client),
+            container=container,
+            context_key=context_key,
+            k=k,
+            max_context_chars=max_context_chars,
+            context_header=context_header,
+            placement=placement,
+            capture=capture,
+            recall_timeout=recall_timeout,
+        )
+
+    def _identity(self, container: str) -> MembraneView:
+        Tenancy(container)  # the same container id rule on both backends
+        return MembraneView(
+            base=TrustContext(
+                max_sensitivity=Sensitivity(self.max_sensitivity),
+                authenticated=True,
+                actor_id=self.actor_id,
+                scopes=[container],
+            ),
+            scope=container,
+        )
+
+    def _limit(self) -> int:
+        return self.k if self.embeddings is None else candidate_pool(self.k, self.candidate_pool)
+
+    @staticmethod
+    def _pairs(records: list[MemoryRecord]) -> list[tuple[str, float]]:
+        return [(text, r.salience) for r in records if (text := record_text(r)) is not None]
+
+    def _recall(self, identity: MembraneView, query: str) -> list[str]:
+        client = self.clients.for_sync()
+        records = recall_records(client, identity, query, self._limit(), self.min_salience)
+        pairs = self._pairs(records)
+        if self.embeddings is None:
+            return [text for text, _ in pairs]
+        ranked = rerank(
+            self.embeddings,
+            query,
+            pairs,
+            texts=[t for t, _ in pairs],
+            salience=[s for _, s in pairs],
+            k=self.k,
+        )
+        return [text for text, _ in ranked]
+
+    async def _arecall(self, identity: MembraneView, query: str) -> list[str]:
+        client = self.clients.for_async()
+        records = await arecall_records(client, identity, query, self._limit(), self.min_salience)
+        pairs = self._pairs(records)
+        if self.embeddings is None:
+            return [text for text, _ in pairs]
+        ranked = await arerank(
+            self.embeddings,
+            query,
+            pairs,
+            texts=[t for t, _ in pairs],
+            salience=[s for _, s in pairs],
+            k=self.k,
+        )
+        return [text for text, _ in ranked]
+
+    def _ingest_args(self, identity: MembraneView, role: str, key: str) -> dict[str, Any]:
+        return {
+            "sensitivity": identity.write_sensitivity(self.capture_sensitivity),
+            "source": self.source,
+            "tags": [f"msg.{key}", f"role.{role}"],
+            "scope": identity.scope,
+        }
+
+    def _capture(self, identity: MembraneView, role: str, text: str, key: str) -> None:
+        client = self.clients.for_sync()
+        client.ingest_observation(role, PREDICATE, text, **self._ingest_args(identity, role, key))
+
+    async def _acapture(self, identity: MembraneView, role: str, text: str, key: str) -> None:
+        client = self.clients.for_async()
+        await client.ingest_observation(
+            role, PREDICATE, text, **self._ingest_args(identity, role, key)
+        )

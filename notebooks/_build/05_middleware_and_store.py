@@ -1,0 +1,166 @@
+# %% [markdown]
+# # Memory with no tool call: agent middleware (and a LangGraph store)
+#
+# `MembrainMemoryMiddleware` and `MembraneMemoryMiddleware` are LangChain 1.x **agent
+# middlewares**: add one to `create_agent(..., middleware=[memory])` and the agent remembers
+# without ever calling a memory tool. Before each model call the middleware searches the user's
+# memories for the latest message and hands the model ONE fenced message marked as recalled
+# data (replaced, never piled up); after the run it stores the turn, once per message.
+#
+# Here a user states a preference in one thread; in another thread (no shared chat history)
+# the agent answers from it. The user comes from the application, per run, through the agent's
+# runtime context: `agent.invoke(..., context={"user_id": "bob"})`, never from the model.
+#
+# * Part 1: Membrain (HTTP), against the Membrain emulator started in this process.
+# * Part 2: Membrane (gRPC), against a local **membraned** when one can be found or built.
+#
+# **Runs offline**: the model is a tiny scripted chat model that answers a question from the
+# first recalled memory it finds in its input, and records every request.
+
+# %%
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+
+class AnswerFromMemory(BaseChatModel):
+    """The offline model: answer a question with the first recalled memory, if there is one."""
+
+    requests: list[list[BaseMessage]] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "answer-from-memory"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: object,
+    ) -> ChatResult:
+        self.requests.append(list(messages))
+        answer = "Noted."
+        if messages[-1].text.rstrip().endswith("?"):
+            for message in messages:
+                lines = message.text.splitlines()
+                if lines[:1] == ["<recalled_memories>"] and len(lines) > 2:
+                    answer = "From memory: " + lines[2][3:]
+                    break
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(answer))])
+
+
+def model_input(model: AnswerFromMemory) -> None:
+    """Print what the model received on its last request."""
+    for message in model.requests[-1]:
+        print(f"[{message.type}]\n{message.text}\n")
+
+# %% [markdown]
+# ## Part 1: `MembrainMemoryMiddleware`
+#
+# One middleware serves every user of the agent: with no fixed `container`, it reads the user
+# from the run's context (`context_key`, default `user_id`); a run without one is refused. A
+# checkpointer keeps each thread's messages; the middleware keeps only its ledger of what it
+# stored there.
+
+# %%
+from langchain.agents import create_agent
+from langgraph.checkpoint.memory import InMemorySaver
+
+from membrane_integrations.emulator import MembrainEmulator
+from membrane_integrations.langchain import MembrainMemoryMiddleware
+
+emulator = MembrainEmulator().start()
+client = emulator.client()
+memory = MembrainMemoryMiddleware(client=client, capture="user", k=3)
+model = AnswerFromMemory()
+agent = create_agent(
+    model,
+    tools=[],
+    system_prompt="You are a helpful cook.",
+    middleware=[memory],
+    checkpointer=InMemorySaver(),
+)
+
+
+def say(agent, text: str, thread: str, user: str) -> str:
+    state = agent.invoke(
+        {"messages": [{"role": "user", "content": text}]},
+        config={"configurable": {"thread_id": thread}},
+        context={"user_id": user},
+    )
+    print(f"user ({user}, thread {thread}): {text}\nagent: {state['messages'][-1].text}")
+    return state["messages"][-1].text
+
+
+_ = say(agent, "I am vegetarian and avoid fish.", thread="monday", user="bob")
+
+# %% [markdown]
+# A new thread: no chat history is shared, and the model calls no tool. The middleware
+# recalled Bob's preference and put it in front of the question, fenced and marked as data:
+
+# %%
+answer = say(agent, "What should I cook tonight?", thread="friday", user="bob")
+model_input(model)
+assert answer == "From memory: I am vegetarian and avoid fish."
+
+# %% [markdown]
+# Each model call replaces the recalled message (one stable id), so the thread's state holds
+# one copy however long it gets; and the stored turn is not stored again when the thread
+# resumes. Alice, another user of the same agent, sees none of Bob's memories.
+
+# %%
+from membrane_integrations.membrain.tenancy import container_filter
+
+_ = say(agent, "And for dessert?", thread="friday", user="bob")
+state = agent.get_state({"configurable": {"thread_id": "friday"}}).values
+recalled = [m for m in state["messages"] if m.id == memory.recall_id]
+print("recalled messages in the thread:", len(recalled))
+_ = say(agent, "What should I cook tonight?", thread="alice-1", user="alice")
+
+print("bob's memories:", client.count(scope=[container_filter("bob")]))
+
+# %%
+client.close()
+emulator.stop()
+
+# %% [markdown]
+# ## Part 2: `MembraneMemoryMiddleware` (needs membraned)
+#
+# The same agent on Membrane. The next cell starts a throwaway `membraned` on 127.0.0.1 with a
+# temporary database, found or built by the package launcher; when none can be had the cells
+# marked `%%membraned` are skipped. The user's id is the record scope and the only trust scope
+# of every recall; a captured message becomes a semantic record `user said <text>`.
+
+# %%
+%load_ext membrane_integrations.demo.notebook
+from membrane_integrations.demo.notebook import start_membraned
+
+daemon = start_membraned()
+
+# %%
+%%membraned
+from membrane_integrations.langchain import MembraneMemoryMiddleware
+from membrane_integrations.membrane import MembraneClient
+
+membrane_client = MembraneClient(daemon.addr)
+membrane_memory = MembraneMemoryMiddleware(client=membrane_client, capture="user", k=3)
+model = AnswerFromMemory(requests=[])
+agent = create_agent(model, tools=[], middleware=[membrane_memory], checkpointer=InMemorySaver())
+_ = say(agent, "I am vegetarian and avoid fish.", thread="monday", user="bob")
+_ = say(agent, "What should I cook tonight?", thread="friday", user="bob")
+model_input(model)
+_ = say(agent, "What should I cook tonight?", thread="alice-1", user="alice")
+
+# %%
+%%membraned
+membrane_client.close()
+daemon.stop()
+
+# %% [markdown]
+# ## The same with the store
+#
+# The middleware recalls and captures on its own. An agent can also be given a LangGraph
+# store backed by Membrain or Membrane (`create_agent(..., store=...)`), which its tools read
+# and write through `ToolRuntime.store`; the cells below show it.
