@@ -23,7 +23,7 @@ import json
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from langgraph.store.base import (
@@ -123,10 +123,10 @@ class Row:
 
 def now() -> datetime:
     """The current UTC time (the stored timestamps)."""
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
-def check_value(value: dict[str, Any]) -> dict[str, Any]:
+def check_value(value: Any) -> dict[str, Any]:
     """A value must be a JSON object so that it round-trips exactly; return a JSON copy."""
     if not isinstance(value, dict):
         raise InvalidRequestError("a store value must be a dict", field="value")
@@ -187,7 +187,8 @@ def matches(value: dict[str, Any], filter: dict[str, Any] | None) -> bool:
 def _path_matches(key: tuple[str, ...], path: Sequence[str], reverse: bool) -> bool:
     if len(key) < len(path):
         return False
-    pairs = zip(reversed(key), reversed(path)) if reverse else zip(key, path)
+    # key is at least as long as path: zip stops at path's end on purpose
+    pairs = zip(key[::-1], path[::-1], strict=False) if reverse else zip(key, path, strict=False)
     return all(p == "*" or k == p for k, p in pairs)
 
 
@@ -204,7 +205,9 @@ def namespace_matches(namespace: tuple[str, ...], conditions: Iterable[MatchCond
 
 
 def _newest_first(rows: Iterable[Row]) -> list[Row]:
-    return sorted(rows, key=lambda r: (-r.item.updated_at.timestamp(), r.item.namespace, r.item.key))
+    return sorted(
+        rows, key=lambda r: (-r.item.updated_at.timestamp(), r.item.namespace, r.item.key)
+    )
 
 
 def _one_per_key(rows: Iterable[Row]) -> list[Row]:
@@ -304,9 +307,7 @@ class BackendStore(BaseStore):
     def _remove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None: ...
 
     @abstractmethod
-    async def _aremove(
-        self, namespace: tuple[str, ...], key: str, existing: list[Row]
-    ) -> None: ...
+    async def _aremove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None: ...
 
     @abstractmethod
     def _rank(

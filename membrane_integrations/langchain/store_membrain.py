@@ -50,15 +50,13 @@ import hashlib
 import json
 from typing import Any
 
-from ..core.scope import token_matches
-from ..membrain.models import GraphExport, MemoryNode, SearchResponse
-from ..membrain.tenancy import Tenancy, visible_nodes, visible_search
+from ..membrain.tenancy import Tenancy
 from ._clients import ClientPair, is_async_client
+from ._membrain_listing import MAX_K, Listed, alisted, listed, scoped_hits
 from ._store_base import BackendStore, Envelope, Row
 
 __all__ = ["MembrainStore"]
 
-_MAX_K = 100
 _NS = "lgns."
 _KEY = "lgkey."
 
@@ -125,46 +123,37 @@ class MembrainStore(BackendStore):
         assert scope is not None
         return scope
 
-    def _hits(self, response: SearchResponse, pattern: str) -> list[tuple[Row, float]]:
-        out: list[tuple[Row, float]] = []
-        for hit in visible_search(self._tenancy, response).results:
-            if isinstance(hit, MemoryNode) and token_matches([pattern], hit.scope):
-                item = Envelope.from_data(hit.content)
-                if item is not None:
-                    out.append((Row(hit.id, item), hit.semantic_score))
+    @staticmethod
+    def _parsed(found: list[Listed]) -> list[tuple[Row, float | None]]:
+        out: list[tuple[Row, float | None]] = []
+        for memory in found:
+            item = Envelope.from_data(memory.content)
+            if item is not None:
+                out.append((Row(memory.id, item), memory.score))
         return out
 
-    def _exported(self, graph: GraphExport, pattern: str) -> list[Row]:
-        rows = []
-        for node in visible_nodes(self._tenancy, graph.nodes):
-            item = Envelope.from_data(node.content)
-            if item is not None and token_matches([pattern], node.scope):
-                rows.append(Row(node.id, item))
-        return rows
-
     @staticmethod
-    def _keyed(rows: list[Row], namespace: tuple[str, ...], key: str) -> list[Row]:
-        return [r for r in rows if r.item.namespace == namespace and r.item.key == key]
+    def _keyed(
+        found: list[tuple[Row, float | None]], namespace: tuple[str, ...], key: str
+    ) -> list[Row]:
+        return [r for r, _ in found if r.item.namespace == namespace and r.item.key == key]
+
+    def _under(self, found: list[Listed], prefix: tuple[str, ...]) -> list[Row]:
+        # the digest selected them; the envelope decides (a collision could not leak an item)
+        return [r for r, _ in self._parsed(found) if r.item.namespace[: len(prefix)] == prefix]
 
     # --- sync primitives ----------------------------------------------------------------------
 
     def _rows(self, prefix: tuple[str, ...]) -> list[Row]:
-        client = self._pair.for_sync()
-        pattern = prefix_pattern(prefix)
-        scope = self._scope(pattern)
-        count = client.count(scope=scope)
-        if count == 0:
-            return []
-        if count <= _MAX_K:
-            rows = [r for r, _ in self._hits(client.search("item", k=_MAX_K, scope=scope), pattern)]
-            if len(rows) >= count:
-                return rows
-        return self._exported(client.graph_export(), pattern)
+        found = listed(self._pair.for_sync(), self._tenancy, prefix_pattern(prefix))
+        return self._under(found, prefix)
 
     def _key_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]:
         pattern = key_pattern(namespace, key)
         response = self._pair.for_sync().search(key, k=10, scope=self._scope(pattern))
-        return self._keyed([r for r, _ in self._hits(response, pattern)], namespace, key)
+        return self._keyed(
+            self._parsed(scoped_hits(self._tenancy, response, pattern)), namespace, key
+        )
 
     def _write(self, item: Envelope, existing: list[Row]) -> None:
         client = self._pair.for_sync()
@@ -183,29 +172,22 @@ class MembrainStore(BackendStore):
         self, prefix: tuple[str, ...], query: str, limit: int
     ) -> list[tuple[Row, float | None]] | None:
         pattern = prefix_pattern(prefix)
-        response = self._pair.for_sync().search(query, k=_MAX_K, scope=self._scope(pattern))
-        return list(self._hits(response, pattern))
+        response = self._pair.for_sync().search(query, k=MAX_K, scope=self._scope(pattern))
+        found = self._parsed(scoped_hits(self._tenancy, response, pattern))
+        return [(r, s) for r, s in found if r.item.namespace[: len(prefix)] == prefix]
 
     # --- async primitives ---------------------------------------------------------------------
 
     async def _arows(self, prefix: tuple[str, ...]) -> list[Row]:
-        client = self._pair.for_async()
-        pattern = prefix_pattern(prefix)
-        scope = self._scope(pattern)
-        count = await client.count(scope=scope)
-        if count == 0:
-            return []
-        if count <= _MAX_K:
-            response = await client.search("item", k=_MAX_K, scope=scope)
-            rows = [r for r, _ in self._hits(response, pattern)]
-            if len(rows) >= count:
-                return rows
-        return self._exported(await client.graph_export(), pattern)
+        found = await alisted(self._pair.for_async(), self._tenancy, prefix_pattern(prefix))
+        return self._under(found, prefix)
 
     async def _akey_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]:
         pattern = key_pattern(namespace, key)
         response = await self._pair.for_async().search(key, k=10, scope=self._scope(pattern))
-        return self._keyed([r for r, _ in self._hits(response, pattern)], namespace, key)
+        return self._keyed(
+            self._parsed(scoped_hits(self._tenancy, response, pattern)), namespace, key
+        )
 
     async def _awrite(self, item: Envelope, existing: list[Row]) -> None:
         client = self._pair.for_async()
@@ -225,8 +207,9 @@ class MembrainStore(BackendStore):
     ) -> list[tuple[Row, float | None]] | None:
         pattern = prefix_pattern(prefix)
         client = self._pair.for_async()
-        response = await client.search(query, k=_MAX_K, scope=self._scope(pattern))
-        return list(self._hits(response, pattern))
+        response = await client.search(query, k=MAX_K, scope=self._scope(pattern))
+        found = self._parsed(scoped_hits(self._tenancy, response, pattern))
+        return [(r, s) for r, s in found if r.item.namespace[: len(prefix)] == prefix]
 
     def close(self) -> None:
         """Close the clients this store derived (the given ones belong to the caller)."""

@@ -166,7 +166,9 @@ class MembraneStore(BackendStore):
         return self._parse(records, prefix)
 
     def _key_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]:
-        return [r for r in self._rows(namespace) if r.item.namespace == namespace and r.item.key == key]
+        return [
+            r for r in self._rows(namespace) if r.item.namespace == namespace and r.item.key == key
+        ]
 
     def _write(self, item: Envelope, existing: list[Row]) -> None:
         client = self._pair.for_sync()

@@ -105,11 +105,14 @@ class _Reference(InMemoryStore):
     def batch(self, ops: Any) -> list[Any]:
         ops = list(ops)
         self._prune()
-        listed = [self._handle_list_namespaces(op) for op in ops if isinstance(op, ListNamespacesOp)]
+        listed = [
+            self._handle_list_namespaces(op) for op in ops if isinstance(op, ListNamespacesOp)
+        ]
         results = super().batch(ops)
         self._prune()
         taken = iter(listed)
-        return [next(taken) if isinstance(op, ListNamespacesOp) else r for op, r in zip(ops, results)]
+        pairs = zip(ops, results, strict=True)
+        return [next(taken) if isinstance(op, ListNamespacesOp) else r for op, r in pairs]
 
     def _prune(self) -> None:
         for namespace in [ns for ns, items in self._data.items() if not items]:
@@ -228,7 +231,7 @@ def test_put_replaces_keeps_created_at_and_round_trips(
     backend: int, mclient: MembrainClient, dclient: MembraneClient
 ) -> None:
     store = _stores(mclient, dclient, _fresh())[backend]
-    odd = {"text": "naïve 🍕 \"quoted\"\nline", "n": 1.5, "deep": {"l": [1, None, True]}}
+    odd = {"text": 'naïve 🍕 "quoted"\nline', "n": 1.5, "deep": {"l": [1, None, True]}}
     store.put(("u",), "k", {"v": 1})
     first = store.get(("u",), "k")
     store.put(("u",), "k", odd)
@@ -291,7 +294,9 @@ async def test_query_search_ranks_the_labelled_set(
         assert hits[0].key == key, (query, [h.key for h in hits])
         assert hits[0].score is not None and hits[0].score >= (hits[1].score or 0.0)
         assert all(h.namespace == ("u", "facts") for h in hits)
-    filtered = await store.asearch(("u",), query="animal", filter={"text": LABELLED["work"]["text"]})
+    filtered = await store.asearch(
+        ("u",), query="animal", filter={"text": LABELLED["work"]["text"]}
+    )
     assert [h.key for h in filtered] == ["work"]
 
 
