@@ -2,7 +2,9 @@
 
 The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``Membrane*Tool``) load on first
 use, so ``pip install membrane-integrations[langchain]`` works without grpc; so does
-``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra).
+``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra), the LangGraph stores
+``MembrainStore`` / ``MembraneStore`` (the ``langgraph`` extra) and the chat histories
+``MembrainChatMessageHistory`` / ``MembraneChatMessageHistory``.
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -34,6 +36,10 @@ from .membrain_tools import (
 
 _LAZY = {
     "WordLlamaEmbeddings": "embeddings",
+    "MembrainStore": "store_membrain",
+    "MembraneStore": "store_membrane",
+    "MembrainChatMessageHistory": "chat_history_membrain",
+    "MembraneChatMessageHistory": "chat_history_membrane",
     "MembraneToolkit": "membrane_toolkit",
     "MembraneRetriever": "membrane_retriever",
     **{
