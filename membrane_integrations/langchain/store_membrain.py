@@ -149,11 +149,8 @@ class MembrainStore(BackendStore):
         return self._under(found, prefix)
 
     def _key_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]:
-        pattern = key_pattern(namespace, key)
-        response = self._pair.for_sync().search(key, k=10, scope=self._scope(pattern))
-        return self._keyed(
-            self._parsed(scoped_hits(self._tenancy, response, pattern)), namespace, key
-        )
+        found = listed(self._pair.for_sync(), self._tenancy, key_pattern(namespace, key))
+        return self._keyed(self._parsed(found), namespace, key)
 
     def _write(self, item: Envelope, existing: list[Row]) -> None:
         client = self._pair.for_sync()
@@ -183,11 +180,8 @@ class MembrainStore(BackendStore):
         return self._under(found, prefix)
 
     async def _akey_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]:
-        pattern = key_pattern(namespace, key)
-        response = await self._pair.for_async().search(key, k=10, scope=self._scope(pattern))
-        return self._keyed(
-            self._parsed(scoped_hits(self._tenancy, response, pattern)), namespace, key
-        )
+        found = await alisted(self._pair.for_async(), self._tenancy, key_pattern(namespace, key))
+        return self._keyed(self._parsed(found), namespace, key)
 
     async def _awrite(self, item: Envelope, existing: list[Row]) -> None:
         client = self._pair.for_async()
