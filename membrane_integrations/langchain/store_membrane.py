@@ -13,8 +13,9 @@ scope, written through :class:`~membrane_integrations.membrane.tenancy.MembraneV
 What the daemon cannot do, and what the store does instead:
 
 * It has no listing by namespace, subject or scope prefix, and no index by key: every read
-  retrieves the scope's live semantic records (``limit=0``, ``min_salience`` just above 0, so
-  retracted and superseded versions drop out) and selects by the envelope here. Reads are
+  retrieves the scope's semantic records (``limit=0``, ``min_salience=0`` so that decay never
+  hides an item), drops the versions whose revision status is ``retracted`` (superseded or
+  deleted), and selects by the envelope here. Reads are
   therefore linear in the scope's semantic records; keep one store scope per tenant.
 * Its SQLite store does not match the query text (spec 4.10). A query search is ranked here
   when ``embeddings`` (any LangChain ``Embeddings``) is given: cosine of the query and each
@@ -45,7 +46,7 @@ from typing import Any
 from ..core.errors import InvalidRequestError
 from ..core.rerank import cosine
 from ..membrane.tenancy import MembraneView
-from ..membrane.types import MemoryRecord, SemanticPayload, TrustContext
+from ..membrane.types import MemoryRecord, RevisionStatus, SemanticPayload, TrustContext
 from ._clients import ClientPair, is_async_client
 from ._store_base import BackendStore, Envelope, Row
 
@@ -53,7 +54,6 @@ __all__ = ["MembraneStore"]
 
 SUBJECT_PREFIX = "langgraph-store:"
 TAG = "langgraph-store"
-_VISIBLE = 1e-6  # above a retracted record's salience 0
 
 
 def subject(namespace: tuple[str, ...]) -> str:
@@ -106,10 +106,10 @@ class MembraneStore(BackendStore):
         rows = []
         for record in records:
             payload = record.payload
-            if not self._view.visible(record) or record.salience < _VISIBLE:
+            if not self._view.visible(record) or not isinstance(payload, SemanticPayload):
                 continue
-            if not isinstance(payload, SemanticPayload):
-                continue
+            if payload.revision is not None and payload.revision.status == RevisionStatus.RETRACTED:
+                continue  # superseded or deleted
             if not payload.subject.startswith(SUBJECT_PREFIX):
                 continue
             item = Envelope.from_data(payload.object)
@@ -124,7 +124,7 @@ class MembraneStore(BackendStore):
         return {
             "trust": self._view.trust,
             "memory_types": ["semantic"],
-            "min_salience": _VISIBLE,
+            "min_salience": 0.0,  # a decayed item is still stored: only retraction removes
             "limit": 0,
         }
 

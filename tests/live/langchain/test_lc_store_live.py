@@ -35,7 +35,7 @@ from membrane_integrations.langchain import WordLlamaEmbeddings
 from membrane_integrations.langchain.store_membrain import MembrainStore
 from membrane_integrations.langchain.store_membrane import MembraneStore
 from membrane_integrations.membrain import MembrainClient
-from membrane_integrations.membrane import MembraneClient
+from membrane_integrations.membrane import MembraneClient, Sensitivity, TrustContext
 from tests.support.membraned import Membraned, require_daemon
 
 pytestmark = pytest.mark.live
@@ -307,3 +307,15 @@ def test_membrane_store_without_embeddings_ignores_the_query(dclient: MembraneCl
     hits = store.search(("u",), query="anything")
     assert [h.key for h in hits] == ["b", "a"]  # most recently updated first
     assert all(h.score is None for h in hits)
+
+
+def test_membrane_store_keeps_items_whose_salience_fell(dclient: MembraneClient) -> None:
+    scope = _fresh()
+    store = MembraneStore(client=dclient, scope=scope)
+    store.put(("u",), "k", {"v": 1})
+    trust = TrustContext(max_sensitivity=Sensitivity.LOW, scopes=[scope])
+    (record,) = [r for r in dclient.retrieve("", trust=trust, limit=0) if r.scope == scope]
+    dclient.penalize(record.id, 5.0, "test", "salience down to its floor")
+    assert dclient.retrieve_by_id(record.id, trust=trust).salience < 0.5
+    item = store.get(("u",), "k")
+    assert item is not None and item.value == {"v": 1}
