@@ -196,3 +196,11 @@ async def test_create_agent_with_the_store_across_threads(
     assert tool_replies == ["window seat"]
     item = store.get(("users", "bob", "prefs"), "main")
     assert item is not None and item.value == {"preference": "window seat"}
+
+
+def test_membrain_history_longer_than_one_search(mclient: MembrainClient) -> None:
+    """Past 100 messages (search's k limit) the listing reads the graph export: still in order."""
+    history = MembrainChatMessageHistory(client=mclient, container=_fresh(), session_id="long")
+    turns = [HumanMessage(f"turn {i}") if i % 2 else AIMessage(f"turn {i}") for i in range(105)]
+    history.add_messages(turns)
+    assert [m.content for m in history.messages] == [f"turn {i}" for i in range(105)]
