@@ -3,8 +3,10 @@
 The Membrane names (``MembraneToolkit``, ``MembraneRetriever``, ``MembraneMemoryMiddleware``,
 ``Membrane*Tool``) load on first use, so ``pip install membrane-integrations[langchain]``
 works without grpc; so does ``WordLlamaEmbeddings`` (offline embeddings, the ``embeddings`` extra),
-and so do the agent middlewares (``Membrain/MembraneMemoryMiddleware``, which need ``langchain``
-1.x itself, not only ``langchain-core``).
+the agent middlewares (``Membrain/MembraneMemoryMiddleware``, which need ``langchain`` 1.x itself,
+not only ``langchain-core``), the LangGraph stores ``MembrainStore`` / ``MembraneStore`` (the
+``langgraph`` extra) and the chat histories ``MembrainChatMessageHistory`` /
+``MembraneChatMessageHistory``.
 
 Example:
     >>> from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever
@@ -36,6 +38,10 @@ from .membrain_tools import (
 
 _LAZY = {
     "WordLlamaEmbeddings": "embeddings",
+    "MembrainStore": "store_membrain",
+    "MembraneStore": "store_membrane",
+    "MembrainChatMessageHistory": "chat_history_membrain",
+    "MembraneChatMessageHistory": "chat_history_membrane",
     "MembraneToolkit": "membrane_toolkit",
     "MembraneMemoryMiddleware": "membrane_middleware",
     "MembrainMemoryMiddleware": "membrain_middleware",
