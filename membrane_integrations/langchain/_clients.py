@@ -127,6 +127,17 @@ class ClientPair:
         self._derived = _Derived()
         self._finalizer = weakref.finalize(self, self._derived.close)
 
+    @classmethod
+    def given(cls, client: Any, async_client: Any) -> ClientPair:
+        """The pair from a component's ``client=`` / ``async_client=`` arguments.
+
+        An async client passed as ``client=`` is taken as the async one, so ``Store(client=
+        AsyncMembrainClient())`` works as users write it.
+        """
+        if client is not None and is_async_client(client):
+            client, async_client = None, async_client or client
+        return cls(client, async_client)
+
     def __copy__(self) -> ClientPair:
         return self  # a copied tool shares its clients, derived ones included
 

@@ -34,7 +34,7 @@ from langchain_core.messages import BaseMessage
 
 from ..membrain.tenancy import Tenancy
 from ._chat_envelope import Sequencer, check_session, envelope, parse, session_digest
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 from ._membrain_listing import Listed, alisted, listed
 
 __all__ = ["MembrainChatMessageHistory"]
@@ -62,9 +62,7 @@ class MembrainChatMessageHistory(BaseChatMessageHistory):
         session_id: str,
         wait_timeout: float = 60.0,
     ) -> None:
-        if async_client is None and is_async_client(client):
-            client, async_client = None, client
-        self._pair = ClientPair(client, async_client)
+        self._pair = ClientPair.given(client, async_client)
         self._tenancy = Tenancy(container)
         self.container = container
         self.session_id = check_session(session_id)

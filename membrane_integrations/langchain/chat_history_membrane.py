@@ -48,7 +48,7 @@ from ._chat_envelope import (
     parse_cleared,
     session_digest,
 )
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 
 __all__ = ["MembraneChatMessageHistory"]
 
@@ -81,9 +81,7 @@ class MembraneChatMessageHistory(BaseChatMessageHistory):
     ) -> None:
         if not isinstance(scope, str) or not scope:
             raise InvalidRequestError("a Membrane chat history needs a scope", field="scope")
-        if async_client is None and is_async_client(client):
-            client, async_client = None, client
-        self._pair = ClientPair(client, async_client)
+        self._pair = ClientPair.given(client, async_client)
         self._view = MembraneView(trust or TrustContext(), actor=actor, scope=scope)
         self.session_id = check_session(session_id)
         self._tag = f"chat.{session_digest(self.session_id)}"

@@ -25,7 +25,7 @@ from ..core.errors import IngestTimeoutError
 from ..core.scope import escape_literal, validate_patterns
 from ..membrain.models import SearchResponse
 from ..membrain.tenancy import Tenancy, visible_search
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement, logger
 
 __all__ = ["MembrainMemoryMiddleware"]
@@ -97,10 +97,9 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         wait_timeout: float = 30.0,
     ) -> None:
         """Build from a ``MembrainClient`` and/or an ``AsyncMembrainClient``."""
-        if client is not None and is_async_client(client):
-            client, async_client = None, async_client or client
         if client is None and async_client is None:
             raise ValueError("give client= (MembrainClient) and/or async_client=")
+        clients = ClientPair.given(client, async_client)
         if not 0.0 <= min_score <= 1.0:
             raise ValueError("min_score must be between 0 and 1")
         if wait_timeout <= 0:
@@ -110,7 +109,7 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         self.category = category
         self.wait_timeout = wait_timeout
         super().__init__(
-            clients=ClientPair(client, async_client),
+            clients=clients,
             container=container,
             context_key=context_key,
             k=k,

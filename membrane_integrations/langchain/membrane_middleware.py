@@ -13,7 +13,7 @@ from ..membrain.tenancy import Tenancy
 from ..membrane.recall import PREDICATE, arecall_records, recall_records, record_text
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement
 
 __all__ = ["MembraneMemoryMiddleware"]
@@ -93,10 +93,9 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         candidate_pool: int | None = None,
     ) -> None:
         """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``."""
-        if client is not None and is_async_client(client):
-            client, async_client = None, async_client or client
         if client is None and async_client is None:
             raise ValueError("give client= (MembraneClient) and/or async_client=")
+        clients = ClientPair.given(client, async_client)
         if not 0.0 <= min_salience <= 1.0:
             raise ValueError("min_salience must be between 0 and 1")
         for name, value in (
@@ -117,7 +116,7 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         self.embeddings = embeddings
         self.candidate_pool = candidate_pool
         super().__init__(
-            clients=ClientPair(client, async_client),
+            clients=clients,
             container=container,
             context_key=context_key,
             k=k,

@@ -51,7 +51,7 @@ import json
 from typing import Any
 
 from ..membrain.tenancy import Tenancy
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 from ._membrain_listing import MAX_K, Listed, alisted, listed, scoped_hits
 from ._store_base import BackendStore, Envelope, Row
 
@@ -106,9 +106,7 @@ class MembrainStore(BackendStore):
         container: str,
         wait_timeout: float = 60.0,
     ) -> None:
-        if async_client is None and is_async_client(client):
-            client, async_client = None, client
-        self._pair = ClientPair(client, async_client)
+        self._pair = ClientPair.given(client, async_client)
         self._tenancy = Tenancy(container)
         self._container = container
         self._wait_timeout = wait_timeout

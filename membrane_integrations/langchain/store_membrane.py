@@ -47,7 +47,7 @@ from ..core.errors import InvalidRequestError
 from ..core.rerank import cosine
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, RevisionStatus, SemanticPayload, TrustContext
-from ._clients import ClientPair, is_async_client
+from ._clients import ClientPair
 from ._store_base import BackendStore, Envelope, Row
 
 __all__ = ["MembraneStore"]
@@ -91,9 +91,7 @@ class MembraneStore(BackendStore):
     ) -> None:
         if not isinstance(scope, str) or not scope:
             raise InvalidRequestError("a MembraneStore needs a non-empty scope", field="scope")
-        if async_client is None and is_async_client(client):
-            client, async_client = None, client
-        self._pair = ClientPair(client, async_client)
+        self._pair = ClientPair.given(client, async_client)
         self._view = MembraneView(trust or TrustContext(), actor=actor, scope=scope)
         self._embeddings = embeddings
 

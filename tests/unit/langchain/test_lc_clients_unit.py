@@ -117,3 +117,14 @@ def test_a_call_names_the_same_method_of_both_clients() -> None:
     assert (step.method, step.args) == ("search", ("q",))
     with pytest.raises(TypeError, match="same method"):
         call(Sync.search, Async.aclose)  # type: ignore[arg-type]
+
+
+def test_given_takes_an_async_client_passed_as_client_for_the_async_one() -> None:
+    a, s = Async(), Sync()
+    pair = ClientPair.given(a, None)
+    assert pair.given_sync is None and pair.given_async is a
+    both = ClientPair.given(s, a)
+    assert both.given_sync is s and both.given_async is a
+    assert ClientPair.given(a, a).given_async is a
+    with pytest.raises(ValueError):
+        ClientPair.given(None, None)
