@@ -5,8 +5,9 @@ Run ``python benchmarks/import_time.py`` (``--repeat N``, default 9; ``--quick``
 interpreter that first imports the framework alone (what a user of that framework already has
 loaded: httpx and pydantic; grpc and protobuf; the langchain_core modules our tools and retrievers
 derive from; autogen_core and its memory module), then our module **and the public names a user
-imports from it** (``from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever``:
-a package whose names load on first access cannot hide their cost), timing both. Then it builds a
+imports from it** (``from membrane_integrations.langchain import MembrainToolkit,
+MembrainRetriever``: a package whose names load on first access cannot hide their cost), timing
+both. Then it builds a
 client and makes one call, twice:
 
 * ``ours added``: the import of our module and names with the framework loaded: what our code costs
@@ -299,7 +300,7 @@ def main() -> None:
             f"{case.framework_label} / {extra}{mark}"
         )
     print(
-        f"\nnames imported: "
+        "\nnames imported: "
         + "; ".join(f"{c.label}: {', '.join(c.names) or '-'}" for c in CASES)
         + f"\naim: ours added < {AIM_MS:.0f} ms per module (printed, never asserted); "
         f"load average now {os.getloadavg()[0]:.2f}"
