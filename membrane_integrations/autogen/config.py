@@ -137,7 +137,9 @@ class MembraneMemoryConfig(_MemoryConfig):
     tls_ca_cert: str | None = Field(default=None, description="PEM CA certificate path.")
     default_kind: MemoryKind = "observation"
     default_sensitivity: SensitivityName = Field(
-        default="low", description="Sensitivity of adds whose metadata has no 'sensitivity'."
+        default="low",
+        description="Lowest sensitivity of an add: metadata 'sensitivity' may raise it, never "
+        "lower it.",
     )
     max_sensitivity: SensitivityName = Field(
         default="medium", description="Highest sensitivity a query may read."
