@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..core.errors import InvalidRequestError
-from ..membrain.tenancy import Tenancy
+from ..membrain.tenancy import checked_container
 from .config import SensitivityName
 
 __all__ = ["MembrainIdentity", "MembraneIdentity"]
@@ -41,10 +40,7 @@ class MembrainIdentity(BaseModel):
     @field_validator("container")
     @classmethod
     def _check_container(cls, value: str) -> str:
-        try:
-            Tenancy(value)
-        except InvalidRequestError as exc:
-            raise ValueError(exc.message) from None
+        checked_container(value)
         return value
 
 

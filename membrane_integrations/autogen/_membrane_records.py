@@ -15,9 +15,11 @@ kind                      the text or JSON becomes            other metadata key
                                                               ``next_actions``, ``open_questions``
 ========================  ==================================  ==================================
 
-``sensitivity`` sets the record's sensitivity; ``tags`` (a list) are stored as tags; every other
-scalar entry ``key: value`` becomes the tag ``key.value``; the text format is the tag
-``mime.json`` or ``mime.markdown``. The record's scope is always the container; the keys
+``sensitivity`` raises the record's sensitivity above the config's ``default_sensitivity`` (the
+floor: it never lowers it, the rule of :meth:`MembraneView.write_sensitivity`); ``tags`` (a
+list) are stored as tags; every other scalar entry ``key: value`` becomes the tag ``key.value``;
+the text format is the tag ``mime.json`` or ``mime.markdown``.
+The record's scope is always the container; the keys
 ``scope`` and ``container`` are refused. The result-only keys (``id``, ``score``, ``salience``,
 ``confidence``, ``type``, ``backend``) are ignored, so a queried item can be added again.
 
@@ -39,7 +41,7 @@ from typing import Any, cast
 from autogen_core.memory import MemoryContent, MemoryMimeType
 
 from ..core.errors import InvalidRequestError
-from ..membrane.tenancy import check_metadata_key
+from ..membrane.tenancy import MembraneView, check_metadata_key
 from ..membrane.types import (
     EpisodicPayload,
     MemoryRecord,
@@ -113,15 +115,16 @@ def _kind(metadata: Mapping[str, Any], default: MemoryKind) -> MemoryKind:
     return cast(MemoryKind, kind)
 
 
-def _sensitivity(metadata: Mapping[str, Any], default: str) -> str:
-    value = metadata.get("sensitivity", default)
+def _sensitivity(metadata: Mapping[str, Any], floor: str) -> str:
+    value = metadata.get("sensitivity")
     value = getattr(value, "value", value)
-    if value not in _SENSITIVITIES:
+    if value is not None and value not in _SENSITIVITIES:
         raise InvalidRequestError(
             f"metadata['sensitivity'] must be one of {', '.join(_SENSITIVITIES)}, not {value!r}",
             field="metadata",
         )
-    return str(value)
+    # The write floor of every layer: metadata may ask for more sensitive, never for less.
+    return MembraneView(floor=floor).write_sensitivity(value)
 
 
 def _tags(metadata: Mapping[str, Any], kind: MemoryKind, fmt: TextFormat) -> list[str]:

@@ -13,14 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
-from ..core.errors import InvalidRequestError
-from ..core.scope import validate_patterns
-from ..membrain.tenancy import Tenancy
+from ..core.settings import KeyedSettings, MembrainSettings, MembraneSettings, SensitivityName
+from ..membrain.tenancy import checked_container
 
 __all__ = [
     "MembrainMemoryConfig",
@@ -32,22 +30,14 @@ __all__ = [
 
 OnError = Literal["raise", "empty"]
 MemoryKind = Literal["observation", "event", "tool_output", "working_state"]
-SensitivityName = Literal["public", "low", "medium", "high", "hyper"]
 
 
-class _MemoryConfig(BaseModel):
+class _MemoryConfig(KeyedSettings):
     """Settings shared by both memories."""
-
-    model_config = ConfigDict(extra="forbid")
 
     container: str = Field(
         description="Tenant id (user, session, bot). Every add is stored in it; every read, "
         "query and clear is confined to it."
-    )
-    api_key: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        description="API key. Never dumped; when absent it is read from `api_key_env`.",
     )
     k: int = Field(default=5, ge=1, le=100, description="Default number of memories per query.")
     max_context_chars: int = Field(
@@ -69,58 +59,22 @@ class _MemoryConfig(BaseModel):
     @field_validator("container")
     @classmethod
     def _check_container(cls, value: str) -> str:
-        try:
-            Tenancy(value)
-        except InvalidRequestError as exc:
-            raise ValueError(exc.message) from None
+        checked_container(value)
         return value
 
-    def resolve_api_key(self) -> str | None:
-        """The configured key, else the value of the ``api_key_env`` environment variable."""
-        if self.api_key is not None:
-            return self.api_key.get_secret_value()
-        name: str = getattr(self, "api_key_env", "")
-        if not name:
-            return None
-        return os.environ.get(name) or None
 
-
-class MembrainMemoryConfig(_MemoryConfig):
+class MembrainMemoryConfig(_MemoryConfig, MembrainSettings):
     """Config of :class:`~membrane_integrations.autogen.MembrainMemory`."""
 
-    base_url: str | None = Field(
-        default=None,
-        description="Membrain server root (without /api/v1); the client's default when absent.",
-    )
-    api_key_env: str = Field(
-        default="MEMBRAIN_API_KEY", description="Environment variable holding the API key."
-    )
-    scope: list[str] = Field(
-        default_factory=list,
-        description="Extra scope regexes ANDed after the container filter on every query.",
-    )
     category: str | None = Field(
         default=None, description="Category stored on adds whose metadata has no 'category'."
     )
-    rerank: bool = Field(default=False, description="Ask the server to rerank memory nodes.")
-    min_score: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="Drop hits with a semantic score below this."
-    )
-    max_retries: int = Field(default=2, ge=0, description="Retries of retryable failures.")
     wait_timeout: float = Field(
         default=60.0, gt=0, description="How long add waits for its ingest job (s)."
     )
 
-    @field_validator("scope")
-    @classmethod
-    def _check_scope(cls, value: list[str]) -> list[str]:
-        try:
-            return validate_patterns(value)
-        except InvalidRequestError as exc:
-            raise ValueError(exc.message) from None
 
-
-class MembraneMemoryConfig(_MemoryConfig):
+class MembraneMemoryConfig(_MemoryConfig, MembraneSettings):
     """Config of :class:`~membrane_integrations.autogen.MembraneMemory`.
 
     The container is the Membrane record ``scope``. ``default_kind`` picks the ingest RPC when an
@@ -129,15 +83,11 @@ class MembraneMemoryConfig(_MemoryConfig):
     cannot be retracted) or ``working_state`` (the state of a task thread).
     """
 
-    addr: str = Field(default="localhost:9090", description="Daemon address, host:port.")
-    api_key_env: str = Field(
-        default="MEMBRANE_API_KEY", description="Environment variable holding the API key."
-    )
-    tls: bool = False
-    tls_ca_cert: str | None = Field(default=None, description="PEM CA certificate path.")
     default_kind: MemoryKind = "observation"
     default_sensitivity: SensitivityName = Field(
-        default="low", description="Sensitivity of adds whose metadata has no 'sensitivity'."
+        default="low",
+        description="Lowest sensitivity of an add: metadata 'sensitivity' may raise it, never "
+        "lower it.",
     )
     max_sensitivity: SensitivityName = Field(
         default="medium", description="Highest sensitivity a query may read."

@@ -39,8 +39,9 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
     records and redacted copies from other scopes, which this memory never shows).
 
     * ``add``: ``metadata["kind"]`` picks ``observation`` (default, a durable semantic record),
-      ``event``, ``tool_output`` or ``working_state``; ``sensitivity`` and ``tags`` map directly,
-      other scalar metadata become ``key.value`` tags (see
+      ``event``, ``tool_output`` or ``working_state``; ``tags`` map directly; ``sensitivity``
+      may raise the record's sensitivity above ``default_sensitivity`` (the floor), never lower
+      it; other scalar metadata become ``key.value`` tags (see
       :mod:`membrane_integrations.autogen._membrane_records`).
     * ``query``: each item's metadata has ``id``, ``score`` (the salience), ``type``, ``kind``,
       ``tags`` and ``sensitivity``. Keyword arguments: ``limit``, ``memory_types``.
@@ -102,6 +103,7 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
                 scopes=[config.container],
             ),
             scope=config.container,
+            floor=config.default_sensitivity,
         )
         self._embeddings = embeddings
         self._candidate_pool = candidate_pool

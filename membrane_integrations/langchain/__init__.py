@@ -17,26 +17,72 @@ Example:
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .membrain_retriever import MembrainRetriever
-from .membrain_toolkit import MembrainToolkit
-from .membrain_tools import (
-    MembrainAddTool,
-    MembrainDeleteTool,
-    MembrainGetTool,
-    MembrainGraphHubsTool,
-    MembrainGraphNeighborhoodTool,
-    MembrainGraphPathTool,
-    MembrainGraphTraverseTool,
-    MembrainSearchTool,
-    MembrainStatsTool,
-    MembrainTool,
-    MembrainUnlinkTool,
-    MembrainUpdateTool,
-)
+if TYPE_CHECKING:  # the real names for type checkers and IDEs
+    from .chat_history_membrain import MembrainChatMessageHistory
+    from .chat_history_membrane import MembraneChatMessageHistory
+    from .embeddings import WordLlamaEmbeddings
+    from .membrain_middleware import MembrainMemoryMiddleware
+    from .membrain_retriever import MembrainRetriever
+    from .membrain_toolkit import MembrainToolkit
+    from .membrain_tools import (
+        MembrainAddTool,
+        MembrainDeleteTool,
+        MembrainGetTool,
+        MembrainGraphHubsTool,
+        MembrainGraphNeighborhoodTool,
+        MembrainGraphPathTool,
+        MembrainGraphTraverseTool,
+        MembrainSearchTool,
+        MembrainStatsTool,
+        MembrainTool,
+        MembrainUnlinkTool,
+        MembrainUpdateTool,
+    )
+    from .membrane_middleware import MembraneMemoryMiddleware
+    from .membrane_retriever import MembraneRetriever
+    from .membrane_toolkit import MembraneToolkit
+    from .membrane_tools import (
+        MembraneActionResult,
+        MembraneContestTool,
+        MembraneIngestEventTool,
+        MembraneIngestObservationTool,
+        MembraneIngestOutcomeTool,
+        MembraneIngestToolOutputTool,
+        MembraneIngestWorkingStateTool,
+        MembranePenalizeTool,
+        MembraneReinforceTool,
+        MembraneRetractTool,
+        MembraneRetrieveTool,
+        MembraneSupersedeTool,
+        MembraneTool,
+    )
+    from .store_membrain import MembrainStore
+    from .store_membrane import MembraneStore
 
+# Every name loads on first access, so that a user of one backend never pays for the other's
+# modules (nor httpx / grpc) at import.
 _LAZY = {
+    "MembrainRetriever": "membrain_retriever",
+    "MembrainToolkit": "membrain_toolkit",
+    **{
+        name: "membrain_tools"
+        for name in (
+            "MembrainAddTool",
+            "MembrainDeleteTool",
+            "MembrainGetTool",
+            "MembrainGraphHubsTool",
+            "MembrainGraphNeighborhoodTool",
+            "MembrainGraphPathTool",
+            "MembrainGraphTraverseTool",
+            "MembrainSearchTool",
+            "MembrainStatsTool",
+            "MembrainTool",
+            "MembrainUnlinkTool",
+            "MembrainUpdateTool",
+        )
+    },
     "WordLlamaEmbeddings": "embeddings",
     "MembrainStore": "store_membrain",
     "MembraneStore": "store_membrane",
@@ -78,18 +124,43 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "MembrainAddTool",
+    "MembrainChatMessageHistory",
     "MembrainDeleteTool",
     "MembrainGetTool",
     "MembrainGraphHubsTool",
     "MembrainGraphNeighborhoodTool",
     "MembrainGraphPathTool",
     "MembrainGraphTraverseTool",
+    "MembrainMemoryMiddleware",
     "MembrainRetriever",
     "MembrainSearchTool",
     "MembrainStatsTool",
+    "MembrainStore",
     "MembrainTool",
     "MembrainToolkit",
     "MembrainUnlinkTool",
     "MembrainUpdateTool",
-    *sorted(_LAZY),
+    "MembraneActionResult",
+    "MembraneChatMessageHistory",
+    "MembraneContestTool",
+    "MembraneIngestEventTool",
+    "MembraneIngestObservationTool",
+    "MembraneIngestOutcomeTool",
+    "MembraneIngestToolOutputTool",
+    "MembraneIngestWorkingStateTool",
+    "MembraneMemoryMiddleware",
+    "MembranePenalizeTool",
+    "MembraneReinforceTool",
+    "MembraneRetractTool",
+    "MembraneRetrieveTool",
+    "MembraneRetriever",
+    "MembraneStore",
+    "MembraneSupersedeTool",
+    "MembraneTool",
+    "MembraneToolkit",
+    "WordLlamaEmbeddings",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..core.errors import MembraneIntegrationsError
 from ._clients import WithClients, is_async_client
@@ -33,6 +33,9 @@ def validation_message(error: ValidationError) -> str:
 
 class MemoryTool(WithClients, BaseTool):
     """Shared plumbing of the Membrain and Membrane tools."""
+
+    # Each tool's pydantic schema is built on its first use, not at import (issue 18).
+    model_config = ConfigDict(defer_build=True)
 
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: bool | str | Any = True

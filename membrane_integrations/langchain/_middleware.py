@@ -31,7 +31,8 @@ try:
     from langchain.agents.middleware import AgentMiddleware, AgentState
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
-        "the memory middlewares need LangChain 1.x agents: pip install 'langchain>=1.0'"
+        "the memory middlewares need LangChain 1.x agents: "
+        "pip install 'membrane-integrations[langchain-agents]' (or 'langchain>=1.0')"
     ) from exc
 from langchain_core.messages import (
     AIMessage,

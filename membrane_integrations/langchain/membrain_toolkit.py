@@ -59,7 +59,7 @@ class MembrainToolkit(WithClients, BaseToolkit):
         1 memory.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     _client_names = "client= (MembrainClient) and/or async_client="
 

@@ -92,7 +92,7 @@ _SCOPE_TOKENS_HELP = (
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class SearchArgs(_Args):

@@ -53,7 +53,7 @@ class MembraneToolkit(WithClients, MembraneIdentity, BaseToolkit):
         "fix the login bug"})`` returns the relevant records as text.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, defer_build=True)
 
     _client_names = "client= (MembraneClient) and/or async_client="
 

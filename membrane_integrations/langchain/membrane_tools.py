@@ -77,7 +77,7 @@ class MembraneActionResult:
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class RetrieveArgs(_Args):

@@ -69,6 +69,7 @@ from .models import GraphEdge, GraphNode, MemoryNode, RelationshipEdge, SearchRe
 __all__ = [
     "RESERVED_PREFIX",
     "Tenancy",
+    "checked_container",
     "combine_scope",
     "container_filter",
     "container_token",
@@ -117,6 +118,20 @@ def _check_container_id(container_id: str) -> None:
             f"{MAX_SCOPE_TOKEN_LENGTH} characters",
             field="container",
         )
+
+
+def checked_container(value: str | None) -> str | None:
+    """``value`` when it is ``None`` or a valid container id, else ``ValueError`` (for configs).
+
+    >>> checked_container("bob")
+    'bob'
+    """
+    if value is not None:
+        try:
+            _check_container_id(value)
+        except InvalidRequestError as exc:
+            raise ValueError(exc.message) from None
+    return value
 
 
 def container_token(container_id: str) -> str:

@@ -130,6 +130,21 @@ async def test_each_kind_is_stored_and_read_back(
     assert len(tagged) == 1
 
 
+async def test_metadata_sensitivity_raises_the_floor_and_never_lowers_it(
+    make_memory: Callable[..., MembraneMemory], daemon: Membraned
+) -> None:
+    memory = make_memory("carol", default_sensitivity="medium", max_sensitivity="hyper")
+    await memory.add(_text("asks for less", sensitivity="public"))
+    await memory.add(_text("asks for more", sensitivity="high"))
+    await memory.add(_text("asks for nothing"))
+    stored = {str(r.payload.object): r.sensitivity for r in await _stored(daemon, "carol")}  # type: ignore[union-attr]
+    assert stored == {
+        "asks for less": Sensitivity.MEDIUM,
+        "asks for more": Sensitivity.HIGH,
+        "asks for nothing": Sensitivity.MEDIUM,
+    }
+
+
 async def test_containers_unscoped_and_redacted_records_are_not_shown(
     make_memory: Callable[..., MembraneMemory], daemon: Membraned
 ) -> None:

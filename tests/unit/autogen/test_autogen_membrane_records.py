@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from autogen_core.memory import MemoryContent, MemoryMimeType
+from hypothesis import given
+from hypothesis import strategies as st
 
 from membrane_integrations.autogen import MembraneMemoryConfig
 from membrane_integrations.autogen._membrane_records import build_ingest, record_to_content
@@ -23,6 +25,7 @@ from membrane_integrations.membrane.types import (
 )
 
 CONFIG = MembraneMemoryConfig(container="bob")
+ORDER = ["public", "low", "medium", "high", "hyper"]
 
 
 def _item(content: Any, mime: str = "text/plain", **metadata: Any) -> MemoryContent:
@@ -87,6 +90,19 @@ class TestBuildIngest:
         )
         assert call.kwargs["sensitivity"] == "high"
         assert call.kwargs["tags"] == ["flag.true", "n.1", "n.2", "a", "b"]
+
+    @given(
+        floor=st.sampled_from(ORDER),
+        asked=st.one_of(st.none(), st.sampled_from(ORDER), st.sampled_from(list(Sensitivity))),
+    )
+    def test_metadata_sensitivity_raises_the_floor_and_never_lowers_it(
+        self, floor: str, asked: str | Sensitivity | None
+    ) -> None:
+        metadata = {} if asked is None else {"sensitivity": asked}
+        defaults = CONFIG.model_copy(update={"default_sensitivity": floor})
+        got = build_ingest("bob", _item("x", **metadata), defaults).kwargs["sensitivity"]
+        wanted = floor if asked is None else getattr(asked, "value", asked)
+        assert ORDER.index(got) == max(ORDER.index(floor), ORDER.index(wanted))
 
     def test_result_metadata_is_ignored_so_a_hit_can_be_added_again(self) -> None:
         hit = _item("x", id="r1", score=0.5, salience=0.5, confidence=0.7, type="semantic")
