@@ -255,7 +255,13 @@ def main() -> None:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}; "
         f"{repeat} fresh interpreters per figure, medians"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPROFILE")}
+    # Bytecode is written and used, as after ``pip install``: a shell that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise have every probe compile our modules afresh.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTHONPROFILE") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     with ExitStack() as stack:
         url, key = stack.enter_context(fixed_server())
         env |= {"MEMBRAIN_URL": url, "BENCH_KEY": key}
