@@ -23,7 +23,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 __all__ = ["Attempts", "RetryPolicy", "parse_retry_after"]
 
@@ -50,6 +49,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         pass
     else:
         return max(seconds, 0.0) if seconds == seconds else None  # NaN is not a delay
+    # email.utils is imported only for an HTTP-date value: the gRPC adapter never needs it.
+    from email.utils import parsedate_to_datetime
+
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

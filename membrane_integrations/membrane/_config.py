@@ -20,11 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
-from pydantic import SecretStr
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 from ..core.retry import RetryPolicy
 from ._flows import Context
@@ -70,6 +72,9 @@ class ClientConfig:
         channel_options: Sequence[tuple[str, Any]] | None = None,
     ) -> ClientConfig:
         """The configuration of the reference client's constructor (plus the extras)."""
+        if api_key:
+            # Imported here: the package defers pydantic until it is needed (see ``_json``).
+            from pydantic import SecretStr
         return cls(
             addr=addr,
             tls=tls or tls_ca_cert is not None,

@@ -3,6 +3,11 @@
 The daemon's record parser rejects an empty timestamp string and has no use for ``null`` keys
 (spec 2.11), so a document we send is cleaned first; user data inside it is left as given.
 
+pydantic is imported when the first adapter is built, not with this module: importing it costs
+more than the rest of the adapter, and the record dataclasses need none of it until a reply is
+parsed. The ``Annotated`` markers below say how the daemon's ``null`` reads; they build their
+pydantic-core schema only then.
+
 Example:
     >>> clean({"id": "", "tags": None, "payload": {"args": {"x": None}}, "created_at": ""})
     {'payload': {'args': {'x': None}}}
@@ -10,11 +15,22 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, TypeAdapter, ValidationError
+    from pydantic_core import CoreSchema
 
-__all__ = ["adapter", "clean", "short_errors"]
+__all__ = [
+    "NULL_AS_BLANK",
+    "NullAsEmpty",
+    "adapter",
+    "clean",
+    "lazy_pydantic",
+    "short_errors",
+    "validation_error",
+]
 
 # Keys whose values are user data: never walked when cleaning up a document we send.
 _USER_DATA_KEYS = frozenset(
@@ -58,8 +74,85 @@ def adapter(kind: Any) -> TypeAdapter[Any]:
     """The pydantic adapter of ``kind``, built once (building one costs milliseconds)."""
     found = _ADAPTERS.get(kind)
     if found is None:
+        from pydantic import TypeAdapter
+
         found = _ADAPTERS[kind] = TypeAdapter(kind)
     return found
+
+
+def validation_error() -> type[ValidationError]:
+    """pydantic's ``ValidationError``, for an ``except`` clause (evaluated only on an error)."""
+    from pydantic_core import ValidationError
+
+    return ValidationError
+
+
+class _LazyPydantic:
+    """The ``pydantic`` module, imported on first attribute access.
+
+    String annotations of the record dataclasses (``Field(alias=...)``) are evaluated when their
+    adapter is built, so they can name pydantic through this without importing it up front.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        import pydantic
+
+        return getattr(pydantic, name)
+
+
+lazy_pydantic = _LazyPydantic()
+
+
+class NullAsEmpty:
+    """``Annotated`` metadata: a JSON ``null`` list or object reads as ``empty()`` (spec 2.1).
+
+    The same validation as a pydantic ``BeforeValidator`` mapping ``None`` to ``empty()``.
+    """
+
+    __slots__ = ("_empty",)
+
+    def __init__(self, empty: Callable[[], Any]) -> None:
+        self._empty = empty
+
+    def _read(self, value: Any) -> Any:
+        return self._empty() if value is None else value
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_before_validator_function(self._read, handler(source))
+
+
+def _blank(value: Any) -> str:
+    return ""
+
+
+class _NullAsBlank:
+    """``Annotated`` metadata for a ``str`` field: a JSON ``null`` reads as ``""`` (spec 2.1).
+
+    It accepts, returns and rejects what a ``BeforeValidator`` mapping ``None`` to ``""`` does
+    (a non-string fails with the same ``string_type`` error), but the string, the common case,
+    is checked by pydantic-core alone: only a ``null`` calls back into Python.
+    """
+
+    __slots__ = ()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic_core import core_schema
+
+        null = core_schema.chain_schema(
+            [core_schema.none_schema(), core_schema.no_info_plain_validator_function(_blank)]
+        )
+        return core_schema.union_schema(
+            [handler(source), null], mode="left_to_right", custom_error_type="string_type"
+        )
+
+
+NULL_AS_BLANK = _NullAsBlank()
 
 
 def clean(value: Any) -> Any:

@@ -21,10 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..core.errors import MalformedResponseError
-from ._json import adapter, short_errors
+from ._json import adapter, short_errors, validation_error
 from .models import (
     MemoryRecord,
     Payload,
@@ -68,7 +66,7 @@ def payload_from_dict(data: Any) -> Payload | dict[str, Any] | None:
     """The typed payload for a payload object; unknown kinds stay a dict, null stays None."""
     try:
         payload: Payload | dict[str, Any] | None = adapter(PayloadField).validate_python(data)
-    except ValidationError as exc:
+    except validation_error() as exc:
         raise MalformedResponseError(
             f"membraned sent a payload that does not parse: {short_errors(exc)}"
         ) from None
@@ -91,7 +89,7 @@ def record_from_bytes(data: bytes, what: str = "record") -> MemoryRecord:
         raise MalformedResponseError(f"membraned sent an empty {what}")
     try:
         record: MemoryRecord = adapter(MemoryRecord).validate_json(data)
-    except ValidationError as exc:
+    except validation_error() as exc:
         if any(err["type"] == "json_invalid" for err in exc.errors()):
             raise MalformedResponseError(
                 f"membraned sent invalid JSON in {what} ({short_errors(exc)}); the daemon and "

@@ -27,12 +27,18 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Discriminator, Field, Tag, ValidationError
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from ..core.errors import MalformedResponseError
-from ._json import adapter, clean, short_errors
+from ._json import NULL_AS_BLANK, NullAsEmpty, adapter, clean, short_errors, validation_error
+
+if TYPE_CHECKING:
+    import pydantic as _pd
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+else:
+    # Named in string annotations only, which pydantic evaluates when it builds an adapter.
+    from ._json import lazy_pydantic as _pd
 
 __all__ = [
     "AuditAction",
@@ -79,23 +85,11 @@ __all__ = [
 ]
 
 
-def _none_to_empty(value: Any) -> Any:
-    # The daemon writes `null` for lists and objects it never filled (spec 2.1).
-    return [] if value is None else value
-
-
-def _none_to_empty_dict(value: Any) -> Any:
-    return {} if value is None else value
-
-
-def _none_to_blank(value: Any) -> Any:
-    return "" if value is None else value
-
-
-# A list or an object that may arrive as JSON null; a string that may arrive as null.
-_List = BeforeValidator(_none_to_empty)
-_Dict = BeforeValidator(_none_to_empty_dict)
-_Str = BeforeValidator(_none_to_blank)
+# A list or an object that may arrive as JSON null; a string that may arrive as null. The daemon
+# writes `null` for lists, objects and strings it never filled (spec 2.1).
+_List = NullAsEmpty(list)
+_Dict = NullAsEmpty(dict)
+_Str = NULL_AS_BLANK
 
 
 class Sensitivity(str, Enum):
@@ -254,7 +248,7 @@ class Relation:
     """A link to another record; ``kind`` is the daemon's ``predicate``."""
 
     target_id: str = ""
-    kind: Annotated[str, Field(alias="predicate"), _Str] = ""
+    kind: Annotated[str, _pd.Field(alias="predicate"), _Str] = ""
     weight: float = 1.0
     created_at: Annotated[str, _Str] = ""
 
@@ -453,7 +447,7 @@ class PlanNode:
 class PlanEdge:
     """A dependency between two plan nodes (``from_`` is the wire key ``from``)."""
 
-    from_: Annotated[str, Field(alias="from"), _Str] = ""
+    from_: Annotated[str, _pd.Field(alias="from"), _Str] = ""
     to: Annotated[str, _Str] = ""
     kind: Annotated[str, _Str] = EdgeKind.DATA.value
 
@@ -500,18 +494,35 @@ def _payload_kind(value: Any) -> str:
     return kind if kind in _PAYLOAD_KINDS else "other"
 
 
-# The payload of a record: chosen by its ``kind`` key; unknown kinds stay a dict, and ``None``
-# marks a redacted record.
-PayloadField = Annotated[
-    Annotated[EpisodicPayload, Tag("episodic")]
-    | Annotated[WorkingPayload, Tag("working")]
-    | Annotated[SemanticPayload, Tag("semantic")]
-    | Annotated[CompetencePayload, Tag("competence")]
-    | Annotated[PlanGraphPayload, Tag("plan_graph")]
-    | Annotated[dict[str, Any], Tag("other")]
-    | Annotated[None, Tag("none")],
-    Discriminator(_payload_kind),
-]
+class _PayloadByKind:
+    """``Annotated`` metadata: the payload variant is chosen by the ``kind`` key.
+
+    Unknown kinds stay a dict, and ``None`` marks a redacted record. The tagged union is built
+    when the first adapter is (pydantic is not imported before).
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        from pydantic import Discriminator, Tag
+
+        tagged = Annotated[
+            Union[  # noqa: UP007 (a runtime union of Annotated members)
+                Annotated[EpisodicPayload, Tag("episodic")],
+                Annotated[WorkingPayload, Tag("working")],
+                Annotated[SemanticPayload, Tag("semantic")],
+                Annotated[CompetencePayload, Tag("competence")],
+                Annotated[PlanGraphPayload, Tag("plan_graph")],
+                Annotated[dict[str, Any], Tag("other")],
+                Annotated[None, Tag("none")],
+            ],
+            Discriminator(_payload_kind),
+        ]
+        return handler.generate_schema(tagged)
+
+
+# The payload of a record: a typed payload, a dict for an unknown kind, None when redacted.
+PayloadField = Annotated[Payload | dict[str, Any] | None, _PayloadByKind()]
 
 
 @dataclass
@@ -626,7 +637,7 @@ def record_from_dict(data: Any) -> MemoryRecord:
         )
     try:
         record: MemoryRecord = adapter(MemoryRecord).validate_python(data)
-    except ValidationError as exc:
+    except validation_error() as exc:
         raise MalformedResponseError(
             f"membraned sent a record that does not parse: {short_errors(exc)}"
         ) from None
