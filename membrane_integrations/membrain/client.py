@@ -7,12 +7,9 @@ classes have the same methods with the same arguments; only ``def`` versus ``asy
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Literal, TypeVar, overload
-
-import httpx
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from ..core.closing import AsyncClosing, Closing
 from ..core.errors import InvalidRequestError
@@ -41,6 +38,9 @@ from .models import (
     TraverseResult,
     UnlinkResult,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncMembrainClient", "MembrainClient"]
 
@@ -170,7 +170,11 @@ class MembrainClient(Closing, _Base):
     def _setup(self, config: ClientConfig, http_client: httpx.Client | None) -> None:
         self._configure(config)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        if http_client is None:
+            import httpx  # imported where a client needs it, not by importing this package
+
+            http_client = httpx.Client()
+        self._http = http_client
         self._sleep: Callable[[float], None] = time.sleep
 
     def _run(self, flow: Flow[T]) -> T:
@@ -407,7 +411,13 @@ class AsyncMembrainClient(AsyncClosing, _Base):
     def _setup(self, config: ClientConfig, http_client: httpx.AsyncClient | None) -> None:
         self._configure(config)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        if http_client is None:
+            import httpx  # imported where a client needs it, not by importing this package
+
+            http_client = httpx.AsyncClient()
+        self._http = http_client
+        import asyncio
+
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def _run(self, flow: Flow[T]) -> T:
