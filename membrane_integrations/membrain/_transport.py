@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -78,7 +79,7 @@ class Target:
             timeouts = self._timeouts.setdefault(timeout, httpx.Timeout(timeout).as_dict())
         return httpx.Request(
             request.method,
-            self.root_url + request.path,
+            _url(self.root_url + request.path),
             params=list(request.params) if request.params else None,
             json=request.json,
             headers=self._headers_for(http),
@@ -97,6 +98,14 @@ class Target:
             merged[:] = [raw, headers]
         result: httpx.Headers = merged[1]
         return result  # httpx.Request copies it, so the one kept is never changed
+
+
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """The parsed URL (parsing is a good part of building a request; httpx URLs are immutable)."""
+    import httpx
+
+    return httpx.URL(url)
 
 
 def _log(request: httpx.Request, outcome: Outcome, started: float) -> None:
