@@ -76,7 +76,9 @@ class Target:
             )
         timeouts = self._timeouts.get(timeout)
         if timeouts is None:
-            timeouts = self._timeouts.setdefault(timeout, httpx.Timeout(timeout).as_dict())
+            timeouts = httpx.Timeout(timeout).as_dict()
+            if len(self._timeouts) < 16:  # a caller may pass ever-changing per-call timeouts
+                self._timeouts[timeout] = timeouts
         return httpx.Request(
             request.method,
             _url(self.root_url + request.path),
@@ -91,12 +93,13 @@ class Target:
         import httpx
 
         raw = http.headers.raw
-        merged = self._merged
-        if not merged or merged[0] != raw:
+        kept = self._merged[0] if self._merged else None  # one read: (client headers, merged)
+        if kept is None or kept[0] != raw:
             headers = httpx.Headers(http.headers)
             headers.update(self.headers)
-            merged[:] = [raw, headers]
-        result: httpx.Headers = merged[1]
+            kept = (raw, headers)
+            self._merged[:] = [kept]
+        result: httpx.Headers = kept[1]
         return result  # httpx.Request copies it, so the one kept is never changed
 
 
