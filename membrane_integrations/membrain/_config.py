@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import httpx
 from pydantic import SecretStr
 
 from .. import __version__
@@ -34,6 +33,8 @@ BASE_URL_ENV = "MEMBRAIN_BASE_URL"
 
 
 def _root_url(base_url: str) -> str:
+    import httpx  # here, not at import: see _flows.py
+
     url = base_url.strip().rstrip("/")
     if url.endswith(API_PREFIX):
         url = url[: -len(API_PREFIX)].rstrip("/")

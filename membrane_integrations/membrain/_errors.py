@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import (
     AuthenticationError,
@@ -39,6 +37,9 @@ from ..core.errors import (
     redact,
 )
 from ..core.retry import parse_retry_after
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["error_from_response", "error_from_transport", "retry_after_of"]
 
@@ -212,6 +213,8 @@ def error_from_transport(
     exc: httpx.RequestError, request: httpx.Request | None, *secrets: str | None
 ) -> MembraneIntegrationsError:
     """The error for a request that got no complete reply."""
+    import httpx  # loaded already: ``exc`` is one of its errors
+
     where = _where(request) if request is not None else "the request"
     what = redact(str(exc), *secrets) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):

@@ -39,9 +39,7 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from ..core.drive import Sleep
 from ..core.errors import (
@@ -60,12 +58,14 @@ from . import _protocol as ops
 from ._errors import error_from_response, error_from_transport, retry_after_of
 from .models import IngestAccepted, IngestResult
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["Context", "Flow", "Outcome", "PollPolicy", "Send", "Sleep", "call", "ingest", "wait"]
 
 T = TypeVar("T")
 logger = logging.getLogger("membrane_integrations.membrain")
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _TRANSIENT = (BackendUnavailableError, BackendTimeoutError, ServerError, RateLimitedError)
 
 
@@ -77,9 +77,19 @@ class Send:
     timeout: float | None = None
 
 
+# httpx is imported where a client is built, not here (the framework layers import this module),
+# so the outcome types are spelled as strings: a flow only ever tells them apart with
+# ``isinstance(outcome, BaseException)``.
 Step = Send | Sleep
-Outcome = httpx.Response | httpx.RequestError
-Flow = Generator[Step, Outcome | None, T]
+Outcome: TypeAlias = "httpx.Response | httpx.RequestError"
+Flow: TypeAlias = Generator[Step, "Outcome | None", T]
+
+
+def never_sent(exc: BaseException | None) -> bool:
+    """True when ``exc`` proves the request never left the client (so a create may be re-sent)."""
+    import httpx
+
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,8 @@ def _cut_off(response: httpx.Response) -> bool:
 
 
 def _retryable(request: ops.Request, outcome: Outcome, error: MembraneIntegrationsError) -> bool:
-    if isinstance(outcome, httpx.RequestError):
-        return request.idempotent or isinstance(outcome, _NEVER_SENT)
+    if isinstance(outcome, BaseException):
+        return request.idempotent or never_sent(outcome)
     return request.idempotent and isinstance(error, (*_TRANSIENT, MalformedResponseError))
 
 
@@ -134,7 +144,7 @@ def call(operation: ops.Operation[T], ctx: Context) -> Flow[T]:
             raise RuntimeError("a Send step must be answered with a response or an error")
         retry_after: float | None = None
         cause: BaseException | None = None
-        if isinstance(outcome, httpx.Response):
+        if not isinstance(outcome, BaseException):
             if outcome.is_success:
                 try:
                     return operation.parse(outcome)

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from ..core.errors import InvalidRequestError, MalformedResponseError
@@ -52,6 +51,9 @@ from .models import (
     TraverseResult,
     UnlinkResult,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "API_PREFIX",
@@ -111,35 +113,56 @@ class Operation(Generic[T]):
 
 def parse_json(response: httpx.Response) -> Any:
     """The reply's JSON, or :class:`MalformedResponseError` if it is not JSON."""
-    where = f"{response.request.method} {response.request.url.path}"
     try:
         return response.json()
     except (ValueError, UnicodeDecodeError) as exc:
-        kind = response.headers.get("content-type", "no content type").split(";")[0]
-        raise MalformedResponseError(
-            f"Membrain answered {where} with a body that is not JSON ({kind}, "
-            f"{len(response.content)} bytes). The reply may be truncated or come from a proxy; "
-            "retry, and check base_url.",
-            status_code=response.status_code,
-        ) from exc
+        raise _not_json(response) from exc
+
+
+def _not_json(response: httpx.Response) -> MalformedResponseError:
+    where = f"{response.request.method} {response.request.url.path}"
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    return MalformedResponseError(
+        f"Membrain answered {where} with a body that is not JSON ({kind}, "
+        f"{len(response.content)} bytes). The reply may be truncated or come from a proxy; "
+        "retry, and check base_url.",
+        status_code=response.status_code,
+    )
+
+
+def _wrong_shape(
+    response: httpx.Response, model: type[BaseModel], exc: ValidationError
+) -> MalformedResponseError:
+    first = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    return MalformedResponseError(
+        f"Membrain's reply to {response.request.method} {response.request.url.path} "
+        f"does not have the {model.__name__} shape ({exc.error_count()} problem(s), "
+        f"first at {loc}: {first.get('msg', 'invalid')}). Is base_url a Membrain server?",
+        status_code=response.status_code,
+    )
 
 
 def parse_model(model: type[M]) -> Callable[[httpx.Response], M]:
-    """A parser validating the reply's JSON into ``model``."""
+    """A parser validating the reply's JSON into ``model``.
+
+    The bytes are validated in one pass (``model_validate_json``: no intermediate dict). When
+    that pass rejects the body, the reply is read again the old way (``response.json()``, which
+    also decodes UTF-16, UTF-32 and a BOM, then ``model_validate``), so every error raised, and
+    its message, is the one decoding first and validating after gives.
+    """
+    validate_json = model.model_validate_json
 
     def parse(response: httpx.Response) -> M:
-        data = parse_json(response)
+        try:
+            return validate_json(response.content)
+        except ValidationError:
+            pass
+        data = parse_json(response)  # raises when the body is not JSON
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first.get("loc", ())) or "body"
-            raise MalformedResponseError(
-                f"Membrain's reply to {response.request.method} {response.request.url.path} "
-                f"does not have the {model.__name__} shape ({exc.error_count()} problem(s), "
-                f"first at {loc}: {first.get('msg', 'invalid')}). Is base_url a Membrain server?",
-                status_code=response.status_code,
-            ) from exc
+            raise _wrong_shape(response, model, exc) from exc
 
     return parse
 

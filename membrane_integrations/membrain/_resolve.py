@@ -54,7 +54,7 @@ from ..core.errors import (
 )
 from . import _protocol as ops
 from ._add_token import add_token_filter
-from ._flows import _NEVER_SENT, Context, Flow, Sleep, call, wait
+from ._flows import Context, Flow, Sleep, call, never_sent, wait
 from .models import IngestResult, Memory
 
 __all__ = ["resolved_add"]
@@ -188,7 +188,7 @@ def resolved_add(
         try:
             accepted = yield from call(operation, ctx)
         except _AMBIGUOUS as error:
-            if isinstance(error.__cause__, _NEVER_SENT) and ambiguous is None:
+            if never_sent(error.__cause__) and ambiguous is None:
                 raise  # provably never left the client (call() already retried it): nothing stored
             logger.debug("create failed ambiguously (%s): looking up its add token", error)
             ambiguous = error

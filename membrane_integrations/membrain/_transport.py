@@ -18,16 +18,18 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.drive import drive_async, drive_sync
 from ._flows import Flow, Outcome, Send
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Target", "run_async", "run_sync"]
 
@@ -37,24 +39,76 @@ logger = logging.getLogger("membrane_integrations.membrain")
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how to send: host root URL, auth and default headers, default timeout."""
+    """Where and how to send: host root URL, auth and default headers, default timeout.
+
+    What does not change between requests is worked out once and kept: the client's headers
+    merged with ours (rebuilt only when the ``httpx`` client's headers change) and the timeout
+    of each distinct per-call value.
+    """
 
     root_url: str
     headers: Mapping[str, str] = field(repr=False)  # carries the credentials
     timeout: float | None
+    _merged: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
+    _timeouts: dict[float | None, dict[str, float | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def build(self, http: httpx.Client | httpx.AsyncClient, step: Send) -> httpx.Request:
-        """The ``httpx.Request`` for a :class:`Send` step."""
+        """The ``httpx.Request`` for a :class:`Send` step.
+
+        The same request ``http.build_request`` would build (the client's headers under ours,
+        its cookies and query parameters merged, the timeout as an extension), without redoing
+        the header merge and the timeout for every request.
+        """
+        import httpx
+
         request = step.request
         timeout = step.timeout if step.timeout is not None else self.timeout
-        return http.build_request(
+        if http.cookies or http.params:  # client state to merge per request: httpx does it
+            return http.build_request(
+                request.method,
+                self.root_url + request.path,
+                params=list(request.params) or None,
+                json=request.json,
+                headers=dict(self.headers),
+                timeout=httpx.Timeout(timeout),
+            )
+        timeouts = self._timeouts.get(timeout)
+        if timeouts is None:
+            timeouts = httpx.Timeout(timeout).as_dict()
+            if len(self._timeouts) < 16:  # a caller may pass ever-changing per-call timeouts
+                self._timeouts[timeout] = timeouts
+        return httpx.Request(
             request.method,
-            self.root_url + request.path,
-            params=list(request.params) or None,
+            _url(self.root_url + request.path),
+            params=list(request.params) if request.params else None,
             json=request.json,
-            headers=dict(self.headers),
-            timeout=httpx.Timeout(timeout),
+            headers=self._headers_for(http),
+            extensions={"timeout": dict(timeouts)},
         )
+
+    def _headers_for(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Headers:
+        """The client's headers with ours on top, rebuilt only when the client's change."""
+        import httpx
+
+        raw = http.headers.raw
+        kept = self._merged[0] if self._merged else None  # one read: (client headers, merged)
+        if kept is None or kept[0] != raw:
+            headers = httpx.Headers(http.headers)
+            headers.update(self.headers)
+            kept = (raw, headers)
+            self._merged[:] = [kept]
+        result: httpx.Headers = kept[1]
+        return result  # httpx.Request copies it, so the one kept is never changed
+
+
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> httpx.URL:
+    """The parsed URL (parsing is a good part of building a request; httpx URLs are immutable)."""
+    import httpx
+
+    return httpx.URL(url)
 
 
 def _log(request: httpx.Request, outcome: Outcome, started: float) -> None:
@@ -62,12 +116,14 @@ def _log(request: httpx.Request, outcome: Outcome, started: float) -> None:
         return
     elapsed_ms = (time.perf_counter() - started) * 1000
     result = (
-        str(outcome.status_code) if isinstance(outcome, httpx.Response) else type(outcome).__name__
+        type(outcome).__name__ if isinstance(outcome, BaseException) else str(outcome.status_code)
     )
     logger.debug("%s %s -> %s in %.1f ms", request.method, request.url.path, result, elapsed_ms)
 
 
 def _send_sync(http: httpx.Client, target: Target, step: Send) -> Outcome:
+    import httpx
+
     request = target.build(http, step)
     started = time.perf_counter()
     try:
@@ -79,6 +135,8 @@ def _send_sync(http: httpx.Client, target: Target, step: Send) -> Outcome:
 
 
 async def _send_async(http: httpx.AsyncClient, target: Target, step: Send) -> Outcome:
+    import httpx
+
     request = target.build(http, step)
     started = time.perf_counter()
     try:

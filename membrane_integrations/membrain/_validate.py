@@ -91,10 +91,24 @@ def check_tokens(tokens: Sequence[str] | None) -> list[str] | None:
     return None if tokens is None else validate_tokens(tokens, field="scope")
 
 
+# Filters that passed, so that a client searching the same scope again and again (the usual
+# case: one container per agent) checks and compiles it once. Bounded; the check is pure.
+_PASSED: dict[tuple[str, ...], None] = {}
+_PASSED_MAX = 512
+
+
 def check_patterns(patterns: Sequence[str] | None) -> list[str] | None:
     """Scope filters (regexes, AND), or ``None`` when not given or empty."""
     if patterns is None:
         return None
+    if type(patterns) in (list, tuple) and all(type(p) is str for p in patterns):
+        key = tuple(patterns)
+        if key in _PASSED:
+            return list(key) or None
+        checked = validate_patterns(patterns, field="scope")
+        if len(_PASSED) < _PASSED_MAX:
+            _PASSED[key] = None
+        return checked or None
     checked = validate_patterns(patterns, field="scope")
     return checked or None
 

@@ -7,12 +7,9 @@ classes have the same methods with the same arguments; only ``def`` versus ``asy
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Literal, TypeVar, overload
-
-import httpx
+from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from ..core.closing import AsyncClosing, Closing
 from ..core.errors import InvalidRequestError
@@ -42,6 +39,9 @@ from .models import (
     UnlinkResult,
 )
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["AsyncMembrainClient", "MembrainClient"]
 
 T = TypeVar("T")
@@ -67,6 +67,7 @@ class _Base:
         self._target = config.target()
         # Replaceable in tests so that polling and backoff never wait for real.
         self._clock: Callable[[], float] = time.monotonic
+        self._default_context: _flows.Context | None = None
 
     @property
     def base_url(self) -> str:
@@ -79,7 +80,16 @@ class _Base:
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={key}{bearer})"
 
     def _call(self, operation: ops.Operation[T], timeout: float | None) -> Flow[T]:
-        return _flows.call(operation, self._config.context(timeout, self._clock))
+        return _flows.call(operation, self._context(timeout))
+
+    def _context(self, timeout: float | None) -> _flows.Context:
+        """The flow context of one call; the one without a timeout override is kept."""
+        if timeout is not None:
+            return self._config.context(timeout, self._clock)
+        ctx = self._default_context
+        if ctx is None or ctx.clock is not self._clock:
+            ctx = self._default_context = self._config.context(None, self._clock)
+        return ctx
 
     def _ingest(
         self,
@@ -90,7 +100,7 @@ class _Base:
         wait_timeout: float,
         timeout: float | None,
     ) -> Flow[IngestResult | IngestAccepted]:
-        ctx = self._config.context(timeout, self._clock)
+        ctx = self._context(timeout)
         token = new_add_token() if self._config.add_tokens else None
         if token is not None and wait:
             if wait_timeout < 0:
@@ -105,9 +115,7 @@ class _Base:
 
     def _wait(self, job_id: str, wait_timeout: float, timeout: float | None) -> Flow[IngestResult]:
         ops.get_job(job_id)  # validate the id before anything else
-        return _flows.wait(
-            job_id, self._config.context(timeout, self._clock), wait_timeout=wait_timeout
-        )
+        return _flows.wait(job_id, self._context(timeout), wait_timeout=wait_timeout)
 
 
 class MembrainClient(Closing, _Base):
@@ -170,7 +178,11 @@ class MembrainClient(Closing, _Base):
     def _setup(self, config: ClientConfig, http_client: httpx.Client | None) -> None:
         self._configure(config)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        if http_client is None:
+            import httpx  # imported where a client needs it, not by importing this package
+
+            http_client = httpx.Client()
+        self._http = http_client
         self._sleep: Callable[[float], None] = time.sleep
 
     def _run(self, flow: Flow[T]) -> T:
@@ -407,7 +419,13 @@ class AsyncMembrainClient(AsyncClosing, _Base):
     def _setup(self, config: ClientConfig, http_client: httpx.AsyncClient | None) -> None:
         self._configure(config)
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        if http_client is None:
+            import httpx  # imported where a client needs it, not by importing this package
+
+            http_client = httpx.AsyncClient()
+        self._http = http_client
+        import asyncio
+
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def _run(self, flow: Flow[T]) -> T:

@@ -63,9 +63,13 @@ IngestAction = Literal["created", "updated"]
 
 
 class _Reply(BaseModel):
-    """Base of every server reply: unknown fields are kept."""
+    """Base of every server reply: unknown fields are kept.
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    The validators are built on first use (``defer_build``), not at import: an application
+    pays for the shapes it parses, when it first parses them.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class MemoryLink(_Reply):
@@ -185,7 +189,10 @@ class RelationshipEdge(_Reply):
     _normalise = field_validator("source", "target", mode="before")(lambda cls, v: _endpoint(v))
 
 
-SearchResult = TypeAdapter(Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")])
+SearchResult: TypeAdapter[MemoryNode | RelationshipEdge] = TypeAdapter(
+    Annotated[MemoryNode | RelationshipEdge, Field(discriminator="type")],
+    config=ConfigDict(defer_build=True),
+)
 
 
 class InterpretedAnswer(_Reply):

@@ -115,3 +115,24 @@ def test_bad_pattern_error_names_the_pattern() -> None:
 
     with pytest.raises(InvalidRequestError, match=r"\(unclosed"):
         ops.search("q", scope=["^ok$", "(unclosed"])
+
+
+def test_scope_filters_checked_once_still_answer_as_checked_every_time() -> None:
+    from membrane_integrations.membrain import _validate as v
+
+    good = ["^container\\.cache-test$", "topic"]
+    first = v.check_patterns(good)
+    assert first == good and first is not good
+    assert first is not None
+    first.append("mutated by the caller")
+    again = v.check_patterns(tuple(good))
+    assert again == good  # what a caller did to an earlier result never leaks into the next
+    assert v.check_patterns([]) is None
+    bad = ["^container\\.cache-test$", "(unclosed"]
+    for _ in range(2):  # a filter that failed is checked (and refused) again, never kept
+        with pytest.raises(InvalidRequestError, match="unclosed"):
+            v.check_patterns(bad)
+    with pytest.raises(InvalidRequestError, match="not a string"):
+        v.check_patterns("^container\\.cache-test$")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="non-empty strings"):
+        v.check_patterns(["^container\\.cache-test$", 3])  # type: ignore[list-item]
