@@ -31,12 +31,24 @@ CASES = [
     ),
     (
         "from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever",
-        ["grpc", "membrane_integrations.membrane", "membrane_integrations.emulator"],
+        ["grpc", "httpx", "membrane_integrations.membrane", "membrane_integrations.emulator"],
     ),
     ("import membrane_integrations.langchain", ["httpx", "grpc", "membrane_integrations.membrain"]),
     (
         "from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig",
-        ["grpc", "membrane_integrations.membrane"],
+        ["grpc", "httpx", "membrane_integrations.membrane"],
+    ),
+    (
+        "from membrane_integrations.autogen import MembraneMemory, MembraneMemoryConfig",
+        ["httpx", "membrane_integrations.emulator"],
+    ),
+    (
+        "from membrane_integrations.membrane import MembraneClient, MemoryRecord",
+        ["httpx", "pydantic", "membrane_integrations.membrain"],
+    ),
+    (
+        "from membrane_integrations.membrain import MembrainClient, AsyncMembrainClient",
+        ["httpx", "grpc", "membrane_integrations.membrane"],
     ),
 ]
 
