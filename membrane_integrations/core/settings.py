@@ -33,7 +33,8 @@ SensitivityName = Literal["public", "low", "medium", "high", "hyper"]
 class KeyedSettings(BaseModel):
     """An API key that is never dumped, and where to read it from when it is not given."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use, not at import: each config costs milliseconds to build (issue 18).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     api_key: SecretStr | None = Field(
         default=None,

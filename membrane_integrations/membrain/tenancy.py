@@ -53,7 +53,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..core.errors import InvalidRequestError, NotFoundError
 from ..core.scope import (
@@ -64,7 +64,9 @@ from ..core.scope import (
     validate_patterns,
     validate_tokens,
 )
-from .models import GraphEdge, GraphNode, MemoryNode, RelationshipEdge, SearchResponse
+
+if TYPE_CHECKING:
+    from .models import GraphEdge, GraphNode, MemoryNode, RelationshipEdge, SearchResponse
 
 __all__ = [
     "RESERVED_PREFIX",
@@ -88,8 +90,8 @@ _TOKEN_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-:@")
 # inline flags, whitespace), followed by a dot (escaped or not) or the end. IGNORECASE gives the
 # regex engine's own case folding, which is how the server compares.
 _RESERVED = re.compile(r"\A(?:[\s^(]|\(\?[a-z]*[:)])*container(?:\\?\.|\s*\Z)", re.IGNORECASE)
-_N = TypeVar("_N", bound=GraphNode)
-_E = TypeVar("_E", bound=GraphEdge)
+_N = TypeVar("_N", bound="GraphNode")
+_E = TypeVar("_E", bound="GraphEdge")
 
 
 def encode_container_id(container_id: str) -> str:
@@ -286,6 +288,10 @@ def visible_search(tenancy: Tenancy, response: SearchResponse) -> SearchResponse
     """
     if tenancy.container is None:
         return response
+    # Imported here: the configs of the framework layers use this module's container rule
+    # without loading the models.
+    from .models import MemoryNode
+
     kept: list[MemoryNode | RelationshipEdge] = []
     for hit in response.results:
         if isinstance(hit, MemoryNode):
