@@ -24,6 +24,7 @@ from membrane_integrations.emulator import Engine, HashingEmbeddings
 from membrane_integrations.emulator import index as index_module
 from membrane_integrations.emulator.embeddings import embed_matrix, embed_query_vector
 from membrane_integrations.emulator.errors import EmulatorBadRequest
+from membrane_integrations.emulator.search import top
 
 SUBJECTS = ["User", "The team", "Alice", "Bob", "The customer"]
 VERBS = ["likes", "prefers", "avoids", "needs", "bought", "reviewed"]
@@ -333,9 +334,33 @@ def test_both_matrix_products_give_the_same_ranking(
     """The small-matrix (BLAS) and large-matrix (einsum) products agree."""
     engine, tenant = seeded
     before = [engine.search(tenant, q, k=10)["results"] for q in QUERIES]
-    for name in ("_BLAS_MAX_BYTES",):
-        if hasattr(index_module, name):
-            monkeypatch.setattr(index_module, name, 0)
+    monkeypatch.setattr(index_module, "_BLAS_MAX_BYTES", 0)
     after = [engine.search(tenant, q, k=10)["results"] for q in QUERIES]
     for got, want in zip(after, before, strict=True):
         assert_same_results(got, want)
+
+
+def _reference_top(scores: np.ndarray[Any, Any], k: int) -> list[tuple[int, float]]:
+    """Sort everything: best first, equal scores by index, NaN last; drop non-finite."""
+    order = sorted(
+        range(len(scores)),
+        key=lambda i: (bool(np.isnan(scores[i])), -scores[i] if not np.isnan(scores[i]) else 0, i),
+    )
+    return [(i, float(scores[i])) for i in order[:k] if np.isfinite(scores[i])]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    n=st.integers(min_value=0, max_value=4000),
+    k=st.integers(min_value=1, max_value=40),
+    levels=st.integers(min_value=1, max_value=5000),
+    special=st.sampled_from([0.0, 0.01, 0.5]),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_top_equals_a_full_sort(n: int, k: int, levels: int, special: float, seed: int) -> None:
+    """Many ties (few distinct levels), infinities and NaN included."""
+    rng = np.random.default_rng(seed)
+    scores = (rng.integers(0, levels, n) / levels).astype(np.float32)
+    odd = rng.random(n) < special
+    scores[odd] = rng.choice(np.array([np.inf, -np.inf, np.nan], dtype=np.float32), odd.sum())
+    assert top(scores, k) == _reference_top(scores, k)
