@@ -187,13 +187,15 @@ class Store:
         idx = self._indexes.get(tenant)
         if idx is not None:
             return idx
-        rows = self._db.execute(
+        first = self._db.execute(
+            "SELECT embedding FROM memories WHERE tenant=? LIMIT 1", (tenant,)
+        ).fetchone()
+        idx = TenantIndex(len(first[0]) // 4 if first else self.dimensions())  # float32 bytes
+        # Row by row from the cursor: a list of every row would hold all the blobs at once.
+        for mid, scope, category, blob in self._db.execute(
             "SELECT id, scope, category, embedding FROM memories WHERE tenant=? ORDER BY seq",
             (tenant,),
-        ).fetchall()
-        dims = len(np.frombuffer(rows[0][3], dtype=np.float32)) if rows else self.dimensions()
-        idx = TenantIndex(dims)
-        for mid, scope, category, blob in rows:
+        ):
             idx.add_node(mid, tuple(json.loads(scope)), category, np.frombuffer(blob, np.float32))
         for a, b, desc, blob in self._db.execute(
             "SELECT a, b, description, embedding FROM links WHERE tenant=? ORDER BY seq",
