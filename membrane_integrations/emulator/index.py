@@ -2,7 +2,9 @@
 
 Nodes (memory embeddings) and edges (link-description embeddings) live in growable float32
 matrices, so an insert appends a row instead of copying the whole matrix, and a search is one
-matrix-vector product. Scope masks are cached per pattern list until the index changes.
+matrix-vector product. Scope masks are cached per pattern list (matched against the distinct
+scope tokens, not every memory) and extended on insert; the rows and edges in scope derived
+from a mask are cached until the index changes.
 
 Example:
     >>> import numpy as np
@@ -13,6 +15,8 @@ Example:
     [1.0, 0.0]
     >>> idx.scope_mask(("^container\\\\.y$",)).tolist()
     [False, True]
+    >>> idx.scope_rows(("^container\\\\.y$",)).tolist()
+    [1]
 """
 
 from __future__ import annotations
