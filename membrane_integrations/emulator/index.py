@@ -98,7 +98,9 @@ def tokens_match(compiled: Sequence[re.Pattern[str]], tokens: Sequence[str]) -> 
 class TenantIndex:
     """Embeddings, scopes and adjacency of one tenant's memories (see the module doc)."""
 
-    def __init__(self, dims: int) -> None:
+    def __init__(self, dims: int, *, nodes: int = 0, edges: int = 0) -> None:
+        """``nodes`` / ``edges``: how many rows to make room for at once (a rebuild knows; it
+        saves the copies and the transient double size of growing row by row)."""
         self.dims = dims
         self.ids: list[str] = []
         self.pos: dict[str, int] = {}
@@ -106,16 +108,16 @@ class TenantIndex:
         self.categories: list[str | None] = []
         # Inverted index: a pattern is matched against distinct tokens, not every memory.
         self.token_rows: dict[str, set[int]] = {}
-        self.nodes = GrowableMatrix(dims)
+        self.nodes = GrowableMatrix(dims, max(64, nodes))
         self.adjacency: dict[str, dict[str, str]] = {}
         self.edge_keys: list[tuple[str, str]] = []
         self.edge_descriptions: list[str] = []
-        self.edges = GrowableMatrix(dims)
+        self.edges = GrowableMatrix(dims, max(64, edges))
         self.version = 0
         # Per pattern list: the compiled patterns and a growable mask (extended on insert).
         self._masks: dict[tuple[str, ...], tuple[list[re.Pattern[str]], BoolArray]] = {}
         # Row positions of each edge's two ends (rows never move: a delete rebuilds the index).
-        self._edge_ends = GrowableMatrix(2, dtype=np.intp)
+        self._edge_ends = GrowableMatrix(2, max(64, edges), dtype=np.intp)
         # Per pattern list: (version, node rows in scope, edge rows with both ends in scope).
         self._rows: dict[tuple[str, ...], tuple[int, RowArray, RowArray]] = {}
 

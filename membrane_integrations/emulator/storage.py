@@ -190,7 +190,11 @@ class Store:
         first = self._db.execute(
             "SELECT embedding FROM memories WHERE tenant=? LIMIT 1", (tenant,)
         ).fetchone()
-        idx = TenantIndex(len(first[0]) // 4 if first else self.dimensions())  # float32 bytes
+        idx = TenantIndex(
+            len(first[0]) // 4 if first else self.dimensions(),  # float32 bytes
+            nodes=self.count_memories(tenant),
+            edges=self.count_links(tenant),
+        )
         # Row by row from the cursor: a list of every row would hold all the blobs at once.
         for mid, scope, category, blob in self._db.execute(
             "SELECT id, scope, category, embedding FROM memories WHERE tenant=? ORDER BY seq",
@@ -310,6 +314,10 @@ class Store:
         )
 
     # ---------------------------------------------------------------- links
+
+    def count_links(self, tenant: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM links WHERE tenant=?", (tenant,)).fetchone()
+        return int(row[0])
 
     def insert_link(
         self, tenant: str, a: str, b: str, description: str, vec: npt.NDArray[Any]
