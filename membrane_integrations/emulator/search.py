@@ -2,9 +2,9 @@
 
 One matrix-vector product scores the memories and one the link descriptions; under a scope
 filter only the rows in scope count (an edge needs both ends in scope), and a narrow filter
-scores only its own rows. Without ``rerank`` the top nodes and edges are
-merged by score; with ``rerank`` each top edge lifts its two ends and is folded into their
-``related_memories`` instead. ``full_scope`` returns every memory in scope (score 1.0), unranked.
+scores only its own rows. Without ``rerank`` the top nodes and edges are merged by score; with
+``rerank`` each top edge lifts its two ends and is folded into their ``related_memories``
+instead. ``full_scope`` returns every memory in scope (score 1.0), unranked.
 
 Example:
     >>> import numpy as np
