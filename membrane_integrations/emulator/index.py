@@ -95,12 +95,17 @@ def tokens_match(compiled: Sequence[re.Pattern[str]], tokens: Sequence[str]) -> 
     return all(any(c.search(t) for t in tokens) for c in compiled)
 
 
+def _capacity(rows: int) -> int:
+    """The capacity growth by doubling from 64 reaches for ``rows`` rows."""
+    return max(64, 1 << max(0, rows - 1).bit_length())
+
+
 class TenantIndex:
     """Embeddings, scopes and adjacency of one tenant's memories (see the module doc)."""
 
     def __init__(self, dims: int, *, nodes: int = 0, edges: int = 0) -> None:
-        """``nodes`` / ``edges``: how many rows to make room for at once (a rebuild knows; it
-        saves the copies and the transient double size of growing row by row)."""
+        """``nodes`` / ``edges``: how many rows a rebuild is about to add; room for them is made
+        at once (the power of two that doubling would reach), without the copies of growing."""
         self.dims = dims
         self.ids: list[str] = []
         self.pos: dict[str, int] = {}
@@ -108,16 +113,16 @@ class TenantIndex:
         self.categories: list[str | None] = []
         # Inverted index: a pattern is matched against distinct tokens, not every memory.
         self.token_rows: dict[str, set[int]] = {}
-        self.nodes = GrowableMatrix(dims, max(64, nodes))
+        self.nodes = GrowableMatrix(dims, _capacity(nodes))
         self.adjacency: dict[str, dict[str, str]] = {}
         self.edge_keys: list[tuple[str, str]] = []
         self.edge_descriptions: list[str] = []
-        self.edges = GrowableMatrix(dims, max(64, edges))
+        self.edges = GrowableMatrix(dims, _capacity(edges))
         self.version = 0
         # Per pattern list: the compiled patterns and a growable mask (extended on insert).
         self._masks: dict[tuple[str, ...], tuple[list[re.Pattern[str]], BoolArray]] = {}
         # Row positions of each edge's two ends (rows never move: a delete rebuilds the index).
-        self._edge_ends = GrowableMatrix(2, max(64, edges), dtype=np.intp)
+        self._edge_ends = GrowableMatrix(2, _capacity(edges), dtype=np.intp)
         # Per pattern list: (version, node rows in scope, edge rows with both ends in scope).
         self._rows: dict[tuple[str, ...], tuple[int, RowArray, RowArray]] = {}
 
