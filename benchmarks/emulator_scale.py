@@ -24,7 +24,9 @@ Run: ``python benchmarks/emulator_scale.py --sizes 1000,10000`` (add 100000 for 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -133,6 +135,13 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return samples
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident set so far (sizes run in increasing order, so after the
+    largest it is that size's peak: engine, SQLite rows, index and the benchmark's own data)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024  # bytes vs KiB
+
+
 def run_size(n: int, args: argparse.Namespace) -> dict[str, float | str]:
     data = facts(n)
     with MembrainEmulator(embedder=args.embedder) as emu:
@@ -200,6 +209,7 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, float | str]:
         "scoped_p50": s50,
         "scoped_p95": s95,
         "engine_p50": e50,
+        "rss_mb": peak_rss_mb(),
     }
     if baseline is not None:
         result["loop_p50"], result["matrix_p50"] = baseline
@@ -215,6 +225,8 @@ def main() -> None:
     parser.add_argument("--embedder", choices=["auto", "wordllama", "hashing"], default="auto")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    started = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
     print("recall on the labelled paraphrase set (emulator search, k=3):")
     for name, embedder in (
         ("wordllama", make_embedder("wordllama")),
@@ -225,7 +237,8 @@ def main() -> None:
     print(f"\nlatency with: {describe_embedder(make_embedder(args.embedder))}")
     print(
         f"{'size':>7} {'ingest':>7} {'mem/s':>8} {'merged':>6} {'links':>7} {'client add/s':>12} "
-        f"{'search p50':>10} {'p95':>7} {'scoped p50':>10} {'p95':>7} {'engine p50':>10}"
+        f"{'search p50':>10} {'p95':>7} {'scoped p50':>10} {'p95':>7} {'engine p50':>10} "
+        f"{'peak RSS':>9}"
     )
     baseline_ms = None
     for i, n in enumerate(sizes):
@@ -235,7 +248,7 @@ def main() -> None:
             f"{r['size']:>7} {r['path']:>7} {r['ingest_per_s']:>8.0f} {r['updated']:>6} "
             f"{r['links']:>7} {r['http_adds_per_s']:>12.0f} {r['p50']:>8.2f}ms "
             f"{r['p95']:>5.2f}ms {r['scoped_p50']:>8.2f}ms {r['scoped_p95']:>5.2f}ms "
-            f"{r['engine_p50']:>8.2f}ms",
+            f"{r['engine_p50']:>8.2f}ms {r['rss_mb']:>7.0f}MB",
             flush=True,
         )
         if "loop_p50" in r:
@@ -248,7 +261,10 @@ def main() -> None:
             f"({loop_ms / matrix_ms:.0f}x faster)."
         )
     print("ingest 'linked' = the worker's full path (dedupe + linking); 'bulk' = no linking.")
-    print("Aim: search p50 within 20 ms at 10k memories.")
+    print("Aim: search p50 (client, unscoped and scoped) within 20 ms at 100k memories.")
+    print(
+        f"load average at end: {os.getloadavg()[0]:.2f}; took {time.perf_counter() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,10 @@ from .selection import describe_embedder, embedding_model_name
 __all__ = ["create_app"]
 
 API = "/api/v1"
+# The OpenAPI reply schema of a route that returns a JSONResponse (FastAPI cannot infer it).
+_JSON_OBJECT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"schema": {"type": "object"}}}}
+}
 
 Token = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 ScopeList = Annotated[list[Token], Field(max_length=50)]
@@ -116,7 +120,8 @@ def create_app(
     async def _engine_error(request: Request, exc: EmulatorError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail()}, status_code=exc.status)
 
-    def tenant(request: Request) -> str:
+    # async: FastAPI runs a sync dependency in its thread pool, one more thread hop per request
+    async def tenant(request: Request) -> str:
         key = _credential(request)
         if key is None or key not in keys:
             raise EmulatorUnauthorized(
@@ -146,8 +151,10 @@ def create_app(
     def get_job(job_id: str, t: Tenant) -> dict[str, Any]:
         return engine.get_job(t, job_id)
 
-    @app.post(f"{API}/memories/search", tags=["search"])
-    def search(body: SearchBody, t: Tenant) -> dict[str, Any]:
+    # The hot route answers with its JSON directly: a returned dict would be copied through
+    # jsonable_encoder first (same bytes, for JSON-native values as these are).
+    @app.post(f"{API}/memories/search", tags=["search"], responses=_JSON_OBJECT)
+    def search(body: SearchBody, t: Tenant) -> JSONResponse:
         fails = body.response_format != "raw" and faults.synthesis_fails()
         reply = engine.search(
             t,
@@ -158,7 +165,7 @@ def create_app(
             rerank=body.rerank,
             full_scope=body.full_scope,
         )
-        return failed_synthesis(reply) if fails else reply
+        return JSONResponse(failed_synthesis(reply) if fails else reply)
 
     @app.post(f"{API}/memories/batch", tags=["memories"])
     def batch(body: BatchBody, t: Tenant) -> dict[str, Any]:

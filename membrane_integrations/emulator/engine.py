@@ -253,12 +253,11 @@ class Engine:
 
     def _select(self, tenant: str, scope: Sequence[str], category: str | None) -> list[str]:
         idx = self.store.index(tenant)
-        mask = idx.scope_mask(tuple(self.check_patterns(scope))) if scope else None
-        return [
-            mid
-            for i, mid in enumerate(idx.ids)
-            if (mask is None or mask[i]) and (category is None or idx.categories[i] == category)
-        ]
+        if not scope:
+            rows: Iterable[int] = range(len(idx.ids))
+        else:
+            rows = idx.scope_rows(tuple(self.check_patterns(scope))).tolist()
+        return [idx.ids[i] for i in rows if category is None or idx.categories[i] == category]
 
     def delete_bulk(
         self,

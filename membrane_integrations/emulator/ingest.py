@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from .embeddings import embed_matrix, embed_query_vector
 from .graph import pair
+from .search import top
 from .storage import Row, Store, now_iso
 from .synthesis import link_description
 
@@ -90,7 +91,7 @@ class Ingest:
             if tokens:
                 candidates = idx.scope_mask(tuple(_as_regex(t) for t in tokens))
             sims = np.where(candidates, idx.node_scores(vec), -1.0) if idx.ids else np.zeros(0)
-            order = np.argsort(-sims)[: self.max_links] if len(sims) else np.zeros(0, np.int64)
+            order = [i for i, _ in top(sims, self.max_links)]
             if len(order) and self._is_duplicate(tenant, idx.ids[int(order[0])], content, sims):
                 target = idx.ids[int(order[0])]
                 self._merge(tenant, target, content, tokens, category, vec, job_id)
@@ -237,6 +238,6 @@ class Ingest:
         sims[idx.pos[memory_id]] = -1.0
         if candidates is not None:
             sims = np.where(candidates, sims, -1.0)
-        order = np.argsort(-sims)[: self.max_links]
+        order = [i for i, _ in top(sims, self.max_links)]
         neighbours = [idx.ids[int(i)] for i in order if sims[int(i)] >= self.link_threshold]
         self._link(tenant, memory_id, content, neighbours)

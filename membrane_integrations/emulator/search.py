@@ -1,9 +1,10 @@
 """Unified search (Membrain guide section 4.2): rank memory nodes and relationship edges.
 
-One matrix-vector product scores every memory and one every link description; a scope filter
-masks both (an edge needs both ends in scope). Without ``rerank`` the top nodes and edges are
-merged by score; with ``rerank`` each top edge lifts its two ends and is folded into their
-``related_memories`` instead. ``full_scope`` returns every memory in scope (score 1.0), unranked.
+One matrix-vector product scores the memories and one the link descriptions; under a scope
+filter only the rows in scope count (an edge needs both ends in scope), and a narrow filter
+scores only its own rows. Without ``rerank`` the top nodes and edges are merged by score; with
+``rerank`` each top edge lifts its two ends and is folded into their ``related_memories``
+instead. ``full_scope`` returns every memory in scope (score 1.0), unranked.
 
 Example:
     >>> import numpy as np
@@ -19,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import wire
 from .embeddings import EmbeddingsLike, embed_query_vector
-from .index import TenantIndex
+from .index import TenantIndex, matvec
 from .storage import Store
 from .synthesis import EdgeHit, Hit
 
@@ -30,6 +32,10 @@ __all__ = ["Retrieval", "retrieve", "top"]
 
 # ``full_scope`` hands only this many memories to the interpreted synthesis.
 _FULL_SCOPE_SYNTHESIS = 20
+# A scope filter keeping at most this share of the rows scores only those rows.
+_GATHER_SHARE = 0.25
+# Block size of the top-k pre-selection (see ``_candidates``).
+_BLOCK = 64
 
 
 @dataclass(frozen=True)
@@ -42,13 +48,75 @@ class Retrieval:
 
 
 def top(scores: np.ndarray[Any, Any], k: int) -> list[tuple[int, float]]:
-    """Indices and scores of the ``k`` best finite scores, best first."""
-    if len(scores) == 0:
+    """Indices and scores of the ``k`` best finite scores, best first; equal scores in index
+    order (the older memory first)."""
+    if len(scores) == 0 or k <= 0:
         return []
     k = min(k, len(scores))
-    part = np.argpartition(-scores, k - 1)[:k]
-    ordered = part[np.argsort(-scores[part], kind="stable")]
+    candidates = _candidates(scores, k)
+    ordered = candidates[np.lexsort((candidates, -scores[candidates]))][:k]
     return [(int(i), float(scores[i])) for i in ordered if np.isfinite(scores[i])]
+
+
+def _candidates(scores: np.ndarray[Any, Any], k: int) -> npt.NDArray[np.intp]:
+    """Indices of a few scores that include the ``k`` best and every score equal to the k-th
+    best (so ties do not depend on which of them a partition happened to pick).
+
+    The k-th largest of the block maxima is at most the k-th largest score (k blocks reach
+    it), so the scores at or above it are a superset found with one pass over the scores and
+    a partition of ``len(scores) / _BLOCK`` maxima, instead of a partition of every score.
+    """
+    n = len(scores)
+    whole = n - n % _BLOCK
+    if whole // _BLOCK > 4 * k:
+        maxima = scores[:whole].reshape(-1, _BLOCK).max(axis=1)
+        if whole < n:
+            maxima = np.append(maxima, scores[whole:].max())
+        bound = np.partition(maxima, len(maxima) - k)[len(maxima) - k]
+        if np.isfinite(bound) and not np.isnan(maxima).any():
+            found: npt.NDArray[np.intp] = np.flatnonzero(scores >= bound)
+            return found
+    if k == n:
+        return np.arange(n)
+    neg = -scores
+    part: npt.NDArray[np.intp] = np.argpartition(neg, k - 1)[:k]
+    kth = neg[part].max()
+    return part if np.isnan(kth) else np.flatnonzero(neg <= kth)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Scores of the rows a search may return: every row, or the ``rows`` in scope."""
+
+    scores: npt.NDArray[np.float32]
+    rows: npt.NDArray[np.intp] | None
+
+    def best(self, k: int) -> list[tuple[int, float]]:
+        """The top ``k`` as (row, score), best first."""
+        found = top(self.scores, k)
+        if self.rows is None:
+            return found
+        return [(int(self.rows[i]), s) for i, s in found]
+
+    def at(self, row: int) -> float:
+        """The score of one row (it must be in scope)."""
+        if self.rows is None:
+            return float(self.scores[row])
+        return float(self.scores[int(np.searchsorted(self.rows, row))])
+
+
+def _score(
+    matrix: npt.NDArray[np.float32],
+    query: npt.NDArray[np.float32],
+    rows: npt.NDArray[np.intp] | None,
+) -> _Scored:
+    """Score the rows in scope: a narrow scope only its own rows (gathered), a broad one the
+    whole matrix (one streaming pass costs less than gathering most of it)."""
+    if rows is None:
+        return _Scored(matvec(matrix, query), None)
+    if len(rows) <= _GATHER_SHARE * len(matrix):
+        return _Scored(matvec(matrix[rows], query), rows)
+    return _Scored(matvec(matrix, query)[rows], rows)
 
 
 def _linked_in_scope(
@@ -86,26 +154,19 @@ def retrieve(
     idx = store.index(tenant)
     if not idx.ids:
         return Retrieval([], [], [])
-    mask = idx.scope_mask(patterns) if patterns else None
     if full_scope:
-        assert mask is not None
-        ids = [mid for i, mid in enumerate(idx.ids) if mask[i]]
+        ids = [idx.ids[i] for i in idx.scope_rows(patterns)]
         rows = store.brief(tenant, ids)
         results = [wire.memory_node(rows[m], 1.0, []) for m in ids]
         hits = [Hit(m, rows[m].content, 1.0) for m in ids[:_FULL_SCOPE_SYNTHESIS]]
         return Retrieval(results, hits, [])
     qvec = embed_query_vector(embeddings, query)
-    node_scores = idx.node_scores(qvec)
-    if mask is not None:
-        node_scores = np.where(mask, node_scores, -np.inf)
-    top_nodes = top(node_scores, k)
+    nodes = _score(idx.nodes.view(), qvec, idx.scope_rows(patterns) if patterns else None)
+    top_nodes = nodes.best(k)
     edge_list: list[tuple[int, float]] = []
     if idx.edge_keys:
-        edge_scores = idx.edge_scores(qvec)
-        if mask is not None:
-            ends_a, ends_b = idx.edge_endpoints()
-            edge_scores = np.where(mask[ends_a] & mask[ends_b], edge_scores, -np.inf)
-        edge_list = top(edge_scores, k)
+        in_scope = idx.scope_edge_rows(patterns) if patterns else None
+        edge_list = _score(idx.edges.view(), qvec, in_scope).best(k)
     node_ids = [idx.ids[i] for i, _ in top_nodes]
     node_score = {idx.ids[i]: s for i, s in top_nodes}
     edges = [EdgeHit(*idx.edge_keys[i], idx.edge_descriptions[i], s) for i, s in edge_list]
@@ -113,7 +174,7 @@ def retrieve(
         for edge in edges:
             for end in (edge.source, edge.target):
                 if end not in node_score:
-                    node_score[end] = max(float(node_scores[idx.pos[end]]), edge.score)
+                    node_score[end] = max(nodes.at(idx.pos[end]), edge.score)
                     node_ids.append(end)
                 else:
                     node_score[end] = max(node_score[end], edge.score)

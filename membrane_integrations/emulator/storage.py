@@ -187,13 +187,19 @@ class Store:
         idx = self._indexes.get(tenant)
         if idx is not None:
             return idx
-        rows = self._db.execute(
+        first = self._db.execute(
+            "SELECT embedding FROM memories WHERE tenant=? LIMIT 1", (tenant,)
+        ).fetchone()
+        idx = TenantIndex(
+            len(first[0]) // 4 if first else self.dimensions(),  # float32 bytes
+            nodes=self.count_memories(tenant),
+            edges=self.count_links(tenant),
+        )
+        # Row by row from the cursor: a list of every row would hold all the blobs at once.
+        for mid, scope, category, blob in self._db.execute(
             "SELECT id, scope, category, embedding FROM memories WHERE tenant=? ORDER BY seq",
             (tenant,),
-        ).fetchall()
-        dims = len(np.frombuffer(rows[0][3], dtype=np.float32)) if rows else self.dimensions()
-        idx = TenantIndex(dims)
-        for mid, scope, category, blob in rows:
+        ):
             idx.add_node(mid, tuple(json.loads(scope)), category, np.frombuffer(blob, np.float32))
         for a, b, desc, blob in self._db.execute(
             "SELECT a, b, description, embedding FROM links WHERE tenant=? ORDER BY seq",
@@ -308,6 +314,10 @@ class Store:
         )
 
     # ---------------------------------------------------------------- links
+
+    def count_links(self, tenant: str) -> int:
+        row = self._db.execute("SELECT COUNT(*) FROM links WHERE tenant=?", (tenant,)).fetchone()
+        return int(row[0])
 
     def insert_link(
         self, tenant: str, a: str, b: str, description: str, vec: npt.NDArray[Any]
