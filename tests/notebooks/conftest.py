@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from tests.support.membraned import require_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
+# The shell's choice, read before any ``offline`` fixture clears it (pytest run directly with
+# MEMBRANED_BIN exported, without the status file ``make membraned`` writes).
+SHELL_MEMBRANED_BIN = os.environ.get("MEMBRANED_BIN")
 
 
 @pytest.fixture
@@ -22,6 +26,8 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def real_membraned(monkeypatch: pytest.MonkeyPatch) -> str:
     """The real daemon (found or built by the launcher, gated as every daemon test), as
     ``MEMBRANED_BIN`` so the demo and the notebook kernels use exactly this binary."""
+    if SHELL_MEMBRANED_BIN and not os.environ.get("MEMBRANED_BIN"):
+        monkeypatch.setenv("MEMBRANED_BIN", SHELL_MEMBRANED_BIN)
     binary = require_daemon()
     monkeypatch.setenv("MEMBRANED_BIN", binary)
     return binary
