@@ -16,8 +16,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:  # the real names for type checkers and IDEs
     from .chat_history_membrain import MembrainChatMessageHistory
@@ -64,10 +65,10 @@ if TYPE_CHECKING:  # the real names for type checkers and IDEs
 # Every name loads on first access, so that a user of one backend never pays for the other's
 # modules (nor httpx / grpc) at import.
 _LAZY = {
-    "MembrainRetriever": "membrain_retriever",
-    "MembrainToolkit": "membrain_toolkit",
+    "MembrainRetriever": ".membrain_retriever",
+    "MembrainToolkit": ".membrain_toolkit",
     **{
-        name: "membrain_tools"
+        name: ".membrain_tools"
         for name in (
             "MembrainAddTool",
             "MembrainDeleteTool",
@@ -83,17 +84,17 @@ _LAZY = {
             "MembrainUpdateTool",
         )
     },
-    "WordLlamaEmbeddings": "embeddings",
-    "MembrainStore": "store_membrain",
-    "MembraneStore": "store_membrane",
-    "MembrainChatMessageHistory": "chat_history_membrain",
-    "MembraneChatMessageHistory": "chat_history_membrane",
-    "MembraneToolkit": "membrane_toolkit",
-    "MembraneMemoryMiddleware": "membrane_middleware",
-    "MembrainMemoryMiddleware": "membrain_middleware",
-    "MembraneRetriever": "membrane_retriever",
+    "WordLlamaEmbeddings": ".embeddings",
+    "MembrainStore": ".store_membrain",
+    "MembraneStore": ".store_membrane",
+    "MembrainChatMessageHistory": ".chat_history_membrain",
+    "MembraneChatMessageHistory": ".chat_history_membrane",
+    "MembraneToolkit": ".membrane_toolkit",
+    "MembraneMemoryMiddleware": ".membrane_middleware",
+    "MembrainMemoryMiddleware": ".membrain_middleware",
+    "MembraneRetriever": ".membrane_retriever",
     **{
-        name: "membrane_tools"
+        name: ".membrane_tools"
         for name in (
             "MembraneActionResult",
             "MembraneContestTool",
@@ -111,15 +112,6 @@ _LAZY = {
         )
     },
 }
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
 
 
 __all__ = [
@@ -161,6 +153,4 @@ __all__ = [
     "WordLlamaEmbeddings",
 ]
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -77,7 +77,7 @@ def test_every_lazy_langchain_name_resolves_to_its_module_object() -> None:
 
     assert sorted(package.__all__) == sorted(package._LAZY)
     for name in package.__all__:
-        module = importlib.import_module(f"membrane_integrations.langchain.{package._LAZY[name]}")
+        module = importlib.import_module(package._LAZY[name], package.__name__)
         assert getattr(package, name) is getattr(module, name)
     assert set(package.__all__) <= set(dir(package))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
