@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Literal, TypeVar, overload
 
 from ..core.closing import AsyncClosing, Closing
+from ..core.configured import FromConfig
 from ..core.errors import InvalidRequestError
 from ..core.retry import RetryPolicy
 from . import _flows, _resolve
@@ -45,22 +46,10 @@ if TYPE_CHECKING:
 __all__ = ["AsyncMembrainClient", "MembrainClient"]
 
 T = TypeVar("T")
-_C = TypeVar("_C", bound="_Base")
 
 
-class _Base:
+class _Base(FromConfig[ClientConfig]):
     """Configuration, repr and flow construction shared by both clients."""
-
-    _config: ClientConfig
-    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
-    _setup: Callable[[ClientConfig, None], None]
-
-    @classmethod
-    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
-        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     def _configure(self, config: ClientConfig) -> None:
         self._config = config

@@ -20,6 +20,7 @@ import grpc
 import grpc.aio
 
 from ..core.closing import AsyncClosing, Closing
+from ..core.configured import FromConfig
 from ..core.retry import RetryPolicy
 from . import _flows
 from . import _protocol as ops
@@ -40,25 +41,13 @@ from .proto import membrane_pb2_grpc
 __all__ = ["AsyncMembraneClient", "MembraneClient"]
 
 T = TypeVar("T")
-_C = TypeVar("_C", bound="_Base")
 
 # The generated stub is untyped; it has one callable attribute per RPC.
 _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 
 
-class _Base:
+class _Base(FromConfig[ClientConfig]):
     """Configuration, repr and flow construction shared by both clients."""
-
-    _config: ClientConfig
-    # Each client's own: configure, then open (or adopt) its transport; None opens its own.
-    _setup: Callable[[ClientConfig, None], None]
-
-    @classmethod
-    def _from_config(cls: type[_C], config: ClientConfig) -> _C:
-        """A client with ``config`` on a transport of its own (what to_async/to_sync build)."""
-        client = cls.__new__(cls)
-        client._setup(config, None)
-        return client
 
     @property
     def addr(self) -> str:
