@@ -152,14 +152,7 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         pairs = self._pairs(records)
         if self.embeddings is None:
             return [text for text, _ in pairs]
-        ranked = rerank(
-            self.embeddings,
-            query,
-            pairs,
-            texts=[t for t, _ in pairs],
-            salience=[s for _, s in pairs],
-            k=self.k,
-        )
+        ranked = rerank(self.embeddings, query, pairs, **self._rerank_args(pairs))
         return [text for text, _ in ranked]
 
     async def _arecall(self, identity: MembraneView, query: str) -> list[str]:
@@ -168,15 +161,12 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         pairs = self._pairs(records)
         if self.embeddings is None:
             return [text for text, _ in pairs]
-        ranked = await arerank(
-            self.embeddings,
-            query,
-            pairs,
-            texts=[t for t, _ in pairs],
-            salience=[s for _, s in pairs],
-            k=self.k,
-        )
+        ranked = await arerank(self.embeddings, query, pairs, **self._rerank_args(pairs))
         return [text for text, _ in ranked]
+
+    def _rerank_args(self, pairs: list[tuple[str, float]]) -> dict[str, Any]:
+        """How both recalls re-rank ``pairs``: by their texts, salience breaking ties, top k."""
+        return {"texts": [t for t, _ in pairs], "salience": [s for _, s in pairs], "k": self.k}
 
     def _ingest_args(self, identity: MembraneView, role: str, key: str) -> dict[str, Any]:
         return {
