@@ -298,3 +298,35 @@ def test_a_failed_ingest_job_is_logged_with_its_id_and_the_reply_stands(
         agent.invoke({"messages": [HumanMessage("I paint at night.")]}, thread)
         hits = client.search("*", k=10, scope=[f"^container\\.{user}$"]).nodes
         assert [hit.content for hit in hits] == ["I paint at night."]
+
+
+def test_membrane_recall_is_reranked_by_the_given_embeddings(daemon: Membraned) -> None:
+    # membraned on SQLite answers by salience whatever the query; only our re-rank can put the
+    # record about drinks first. Sync and async recall share it.
+    pytest.importorskip("grpc")
+    from membrane_integrations.langchain import MembraneMemoryMiddleware, WordLlamaEmbeddings
+    from membrane_integrations.membrane import MembraneClient
+
+    user = unique("ray")
+    facts = ["I live by the sea.", "I drink green tea every morning.", "I own a red bike."]
+    with MembraneClient(daemon.addr, api_key=API_KEY) as client:
+        writer = create_agent(
+            RecordingChatModel(responses=["Ok."] * 3),
+            middleware=[MembraneMemoryMiddleware(client=client, container=user)],
+        )
+        for text in facts:
+            writer.invoke({"messages": [HumanMessage(text)]})
+        for ask in ("sync", "async"):
+            model = RecordingChatModel(responses=["Ok."])
+            memory = MembraneMemoryMiddleware(
+                client=client, container=user, capture="off", k=1, embeddings=WordLlamaEmbeddings()
+            )
+            agent = create_agent(model, middleware=[memory])
+            question = {"messages": [HumanMessage("What does the user drink?")]}
+            if ask == "sync":
+                agent.invoke(question)
+            else:
+                asyncio.run(agent.ainvoke(question))
+            [seen] = recalled(model.requests[-1])
+            assert "green tea" in seen.text, ask
+            assert "sea" not in seen.text and "bike" not in seen.text, ask
