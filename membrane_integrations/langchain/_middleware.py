@@ -1,11 +1,13 @@
-"""What both memory middlewares share: identity per run, fenced recall, capture once, failures.
+"""What both memory middlewares share: identity per run, transient recall, background capture.
 
-A subclass implements the four backend calls (``_recall``/``_arecall``: texts of the
-container's memories relevant to a query, best first; ``_capture``/``_acapture``: store one
-message text under its key unless it is already there). This base turns the latest human
-message into the query, keeps ONE fenced recalled-context message in the state (stable id,
-replaced on each new human message), and stores the turn under the capture policy with a
-ledger in the agent state, so a resumed or replayed run stores nothing twice.
+A subclass implements three backend calls (``_recall``/``_arecall``: texts of the container's
+memories relevant to a query, best first; ``_write``: store one note under its key, unless it is
+already there, before a deadline). This base turns the latest human message into the query and
+hands the model ONE fenced recalled-context block on each model call (``wrap_model_call``), so
+the persisted thread holds only the conversation. After the run it turns the turn into notes
+(statements by default, or an ``extractor``) and hands them to a
+:class:`~membrane_integrations.core.background.BackgroundWriter`, so the reply never waits for
+a write; a ledger in the agent state keeps a resumed or replayed run from storing anything twice.
 
 Example:
     >>> from langchain_core.messages import AIMessage, HumanMessage
@@ -20,15 +22,24 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import hashlib
 import json
 import logging
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 try:
-    from langchain.agents.middleware import AgentMiddleware, AgentState
+    from langchain.agents.middleware import (
+        AgentMiddleware,
+        AgentState,
+        ModelCallResult,
+        ModelRequest,
+        ModelResponse,
+    )
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
         "the memory middlewares need LangChain 1.x agents: "
@@ -36,24 +47,25 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 from langchain_core.messages import (
     AIMessage,
-    AnyMessage,
     BaseMessage,
     HumanMessage,
-    RemoveMessage,
     SystemMessage,
 )
-from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.runtime import Runtime
 from typing_extensions import NotRequired
 
+from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
+from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
 from ._clients import ClientPair
+from .extractor import ChatModelExtractor, as_extractor
 
 __all__ = [
     "RECALL_ID",
     "RECALL_MARK",
     "CapturePolicy",
+    "ChatModelExtractor",
     "MemoryMiddlewareBase",
     "MemoryState",
     "Placement",
@@ -74,6 +86,7 @@ RECALL_MARK = "membrane_integrations_recalled"
 OPEN_FENCE = "<recalled_memories>"
 CLOSE_FENCE = "</recalled_memories>"
 LEDGER_SIZE = 1000
+RECALL_CACHE = 256  # recalls kept per middleware so a tool loop does not search again
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="memory-recall")
 
 I = TypeVar("I")  # noqa: E741
@@ -154,6 +167,12 @@ def _from_context(context: Any, key: str) -> Any:
     return getattr(context, key, None)
 
 
+def note_key(turn_key: str, note: Note) -> str:
+    """32 hex digits naming one extracted note of one turn."""
+    data = json.dumps([turn_key, note.text, note.replaces], ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
+
+
 class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[I]):
     """Shared behaviour of :class:`MembrainMemoryMiddleware` and :class:`MembraneMemoryMiddleware`.
 
@@ -175,6 +194,10 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         placement: Placement,
         capture: CapturePolicy,
         recall_timeout: float,
+        extractor: Extractor | Any | None = None,
+        write_timeout: float = 10.0,
+        flush_timeout: float = 30.0,
+        max_pending: int = 1000,
         secret: str | None = None,
     ) -> None:
         super().__init__()
@@ -204,7 +227,17 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         self.placement: Placement = placement
         self.capture: CapturePolicy = capture
         self.recall_timeout = recall_timeout
+        self.extractor: Extractor | None = as_extractor(extractor)
         self._secret = secret
+        self.writer = BackgroundWriter(
+            name=f"{type(self).__name__}-writer",
+            write_timeout=write_timeout,
+            flush_timeout=flush_timeout,
+            max_pending=max_pending,
+            describe=self._detail,
+        )
+        self._recalled: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._recalled_lock = threading.Lock()
         if container is not None:
             self._identity(container)  # a bad fixed container fails at construction
 
@@ -223,12 +256,9 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         """Like :meth:`_recall`, async."""
 
     @abstractmethod
-    def _capture(self, identity: I, role: str, text: str, key: str) -> None:
-        """Store one message (sync), unless the server already holds ``key``."""
-
-    @abstractmethod
-    async def _acapture(self, identity: I, role: str, text: str, key: str) -> None:
-        """Like :meth:`_capture`, async."""
+    def _write(self, identity: I, role: str, note: Note, key: str, deadline: float) -> None:
+        """Store one note (on the writer's thread, sync client) before ``deadline`` (a
+        ``time.monotonic()`` instant), unless the server already holds ``key``."""
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -253,45 +283,63 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             )
         return value
 
-    # -- recall -------------------------------------------------------------------------------
+    # -- recall (transient: the model sees it, the thread does not keep it) --------------------
 
     def _detail(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return redact(text, self._secret)
 
-    def _plan(self, state: MemoryState, runtime: Runtime[Any]) -> tuple[I, str, str] | None:
-        container = self.resolve_container(runtime)
+    def _plan(self, request: ModelRequest[Any]) -> tuple[I, str, str, tuple[str, str]] | None:
+        container = self.resolve_container(request.runtime)
         identity = self._identity(container)
-        human = latest_human(state["messages"])
+        messages = request.messages
+        human = latest_human(messages)
         if human is None or not _text(human):
             return None
-        anchor = human.id or _text(human)
-        for message in state["messages"]:
-            if (
-                message.id == self.recall_id
-                and message.additional_kwargs.get(RECALL_MARK) == anchor
-            ):
-                return None  # already recalled for this human message (a tool loop)
-        return identity, _text(human), anchor
+        # a message id names the human message; without one, its text and place do
+        anchor = human.id or f"{messages.index(human)}:{_text(human)}"
+        return identity, container, _text(human), (container, anchor)
+
+    def _cached(self, slot: tuple[str, str]) -> list[str] | None:
+        with self._recalled_lock:
+            return self._recalled.get(slot)
+
+    def _remember(self, slot: tuple[str, str], texts: list[str] | None) -> list[str] | None:
+        if texts is not None:
+            with self._recalled_lock:
+                self._recalled[slot] = texts
+                self._recalled.move_to_end(slot)
+                while len(self._recalled) > RECALL_CACHE:
+                    self._recalled.popitem(last=False)
+        return texts
 
     def _fenced(self, texts: list[str]) -> str | None:
         room = self.max_context_chars - len(OPEN_FENCE) - len(CLOSE_FENCE) - 2
         body, _ = render_numbered(texts, budget=room, header=self.context_header, footer=FOOTER)
         return None if body is None else f"{OPEN_FENCE}\n{body}\n{CLOSE_FENCE}"
 
-    def _update(self, state: MemoryState, texts: list[str] | None, anchor: str) -> dict[str, Any]:
-        """The state update that leaves exactly one recalled-context message (or none)."""
-        messages: list[AnyMessage] = [m for m in state["messages"] if m.id != self.recall_id]
+    def _with_recall(
+        self, request: ModelRequest[Any], texts: list[str] | None
+    ) -> ModelRequest[Any]:
+        """The request the model sees: one fenced block added (or none); the state untouched."""
+        # a thread persisted by an older version may still hold a recalled message: not twice
+        messages = [m for m in request.messages if m.id != self.recall_id]
         body = self._fenced(texts) if texts else None
-        had = len(messages) != len(state["messages"])
         if body is None:
-            return {"messages": [RemoveMessage(id=self.recall_id)]} if had else {}
-        kwargs = {RECALL_MARK: anchor}
-        recalled: AnyMessage = (
-            SystemMessage(body, id=self.recall_id, additional_kwargs=kwargs)
-            if self.placement == "system"
-            else HumanMessage(body, id=self.recall_id, additional_kwargs=kwargs)
-        )
+            return (
+                request
+                if len(messages) == len(request.messages)
+                else request.override(messages=messages)
+            )
+        kwargs = {RECALL_MARK: True}
+        if self.placement == "system":
+            # one system message: the agent's prompt, then the block
+            system = request.system_message
+            text = f"{system.text}\n\n{body}" if system is not None and system.text else body
+            merged = SystemMessage(text, id=self.recall_id, additional_kwargs=kwargs)
+            return request.override(messages=messages, system_message=merged)
+        recalled = HumanMessage(body, id=self.recall_id, additional_kwargs=kwargs)
+        index = 0
         if self.placement == "before_human":
             index = max(
                 (
@@ -301,10 +349,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
                 ),
                 default=0,
             )
-        else:
-            index = 1 if messages and isinstance(messages[0], SystemMessage) else 0
-        messages.insert(index, recalled)
-        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *messages]}
+        return request.override(messages=[*messages[:index], recalled, *messages[index:]])
 
     def _recall_failed(self, container: str, exc: BaseException | None) -> None:
         if exc is None:
@@ -322,51 +367,88 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
                 self._detail(exc),
             )
 
-    def before_model(self, state: MemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Recall for the latest human message and keep one fenced context message for it."""
-        plan = self._plan(state, runtime)
+    def _recall_now(self, request: ModelRequest[Any]) -> list[str] | None:
+        plan = self._plan(request)
         if plan is None:
             return None
-        identity, query, anchor = plan
-        container = self.resolve_container(runtime)
+        identity, container, query, slot = plan
+        cached = self._cached(slot)
+        if cached is not None:
+            return cached  # a tool loop of the same turn: no second search
         future = _POOL.submit(self._recall, identity, query)
         try:
-            texts = future.result(timeout=self.recall_timeout)
+            return self._remember(slot, future.result(timeout=self.recall_timeout))
         except concurrent.futures.TimeoutError:
             future.cancel()
             self._recall_failed(container, None)
-            texts = None
         except Exception as exc:
             self._recall_failed(container, exc)
-            texts = None
-        return self._update(state, texts, anchor) or None
+        return None
 
-    async def abefore_model(
-        self, state: MemoryState, runtime: Runtime[Any]
-    ) -> dict[str, Any] | None:
-        """Async :meth:`before_model`."""
-        plan = self._plan(state, runtime)
+    async def _arecall_now(self, request: ModelRequest[Any]) -> list[str] | None:
+        plan = self._plan(request)
         if plan is None:
             return None
-        identity, query, anchor = plan
-        container = self.resolve_container(runtime)
+        identity, container, query, slot = plan
+        cached = self._cached(slot)
+        if cached is not None:
+            return cached
         try:
             texts = await asyncio.wait_for(
                 self._arecall(identity, query), timeout=self.recall_timeout
             )
         except asyncio.TimeoutError:
             self._recall_failed(container, None)
-            texts = None
         except Exception as exc:
             self._recall_failed(container, exc)
-            texts = None
-        return self._update(state, texts, anchor) or None
+        else:
+            return self._remember(slot, texts)
+        return None
 
-    # -- capture ------------------------------------------------------------------------------
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> ModelCallResult[Any]:
+        """Call the model with one fenced block of memories for the latest human message.
 
-    def _pending(
-        self, state: MemoryState, runtime: Runtime[Any]
-    ) -> tuple[I, str, list[str], list[tuple[BaseMessage, str]]] | None:
+        The block is part of this model request only; the agent state (and so a checkpointer)
+        never holds it. A failed or slow (``recall_timeout``) recall is logged and the model
+        is called without it.
+        """
+        return handler(self._with_recall(request, self._recall_now(request)))
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> ModelCallResult[Any]:
+        """Async :meth:`wrap_model_call`."""
+        return await handler(self._with_recall(request, await self._arecall_now(request)))
+
+    # -- capture (off the reply path) ---------------------------------------------------------
+
+    @property
+    def recall_id(self) -> str:
+        """The id of this middleware's recalled-context block in a model request."""
+        return f"{RECALL_ID}.{self.name}"
+
+    def _entry(self, key: str) -> str:
+        return f"{self.name}:{key}"
+
+    def _turn_key(self, container: str, todo: list[tuple[BaseMessage, str]]) -> str:
+        data = json.dumps([container, "turn", [key for _, key in todo]])
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
+
+    def _recalled_for(self, container: str, messages: Sequence[BaseMessage]) -> tuple[str, ...]:
+        human = latest_human(messages)
+        if human is None:
+            return ()
+        anchor = human.id or f"{list(messages).index(human)}:{_text(human)}"
+        return tuple(self._cached((container, anchor)) or ())
+
+    def _enqueue(self, state: MemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Turn the turn into notes and queue their writes; never waits for the backend."""
         if self.capture == "off":
             return None
         container = self.resolve_container(runtime)
@@ -379,67 +461,87 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         ]
         if not todo:
             return None
-        return self._identity(container), container, ledger, todo
+        identity = self._identity(container)
+        if self.extractor is None:
+            for message, key in todo:
+                text = statements(_text(message))
+                if text is None or self.writer.submit(
+                    container,
+                    key,
+                    functools.partial(self._write, identity, role_of(message), Note(text), key),
+                ):
+                    ledger.append(self._entry(key))
+        else:
+            turn = Turn(
+                messages=tuple((role_of(m), _text(m)) for m, _ in todo),
+                recalled=self._recalled_for(container, state["messages"]),
+            )
+            turn_key = self._turn_key(container, todo)
+            write = functools.partial(self._extract_and_write, identity, turn, turn_key)
+            if self.writer.submit(container, turn_key, write):
+                ledger.extend(self._entry(key) for _, key in todo)
+        return {"memory_captured": ledger[-LEDGER_SIZE:]}
 
-    @property
-    def recall_id(self) -> str:
-        """The id of this middleware's recalled-context message in the state."""
-        return f"{RECALL_ID}.{self.name}"
-
-    def _entry(self, key: str) -> str:
-        return f"{self.name}:{key}"
-
-    def _capture_failed(self, container: str, exc: BaseException) -> None:
-        job = getattr(exc, "job_id", None)
-        logger.warning(
-            "%s capture for container %r failed%s; the reply is unaffected: %s",
-            type(self).__name__,
-            container,
-            f" (job {job})" if job else "",
-            self._detail(exc),
-        )
+    def _extract_and_write(self, identity: I, turn: Turn, turn_key: str, deadline: float) -> None:
+        assert self.extractor is not None
+        try:
+            notes = as_notes(self.extractor(turn))
+        except Exception as exc:
+            # the turn is not lost: its statements are stored as the default capture would
+            logger.warning(
+                "%s extractor failed; storing the turn's statements instead: %s",
+                type(self).__name__,
+                self._detail(exc),
+            )
+            notes = default_notes(turn)
+        for note in notes:
+            self._write(identity, "note", note, note_key(turn_key, note), deadline)
 
     def after_agent(self, state: MemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        """Store the turn under the capture policy, each message once per container."""
-        pending = self._pending(state, runtime)
-        if pending is None:
-            return None
-        identity, container, ledger, todo = pending
-        for message, key in todo:
-            try:
-                self._capture(identity, role_of(message), _text(message), key)
-            except Exception as exc:
-                self._capture_failed(container, exc)
-                continue
-            ledger.append(self._entry(key))
-        return {"memory_captured": ledger[-LEDGER_SIZE:]}
+        """Queue the turn's notes for the background writer (the reply does not wait)."""
+        return self._enqueue(state, runtime)
 
     async def aafter_agent(
         self, state: MemoryState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
-        """Async :meth:`after_agent`."""
-        pending = self._pending(state, runtime)
-        if pending is None:
-            return None
-        identity, container, ledger, todo = pending
-        for message, key in todo:
-            try:
-                await self._acapture(identity, role_of(message), _text(message), key)
-            except Exception as exc:
-                self._capture_failed(container, exc)
-                continue
-            ledger.append(self._entry(key))
-        return {"memory_captured": ledger[-LEDGER_SIZE:]}
+        """Async :meth:`after_agent` (queueing never blocks the loop)."""
+        return self._enqueue(state, runtime)
 
-    # -- clients ------------------------------------------------------------------------------
+    # -- flushing and closing -----------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close the clients this middleware derived (never the ones it was given)."""
+    def flush(self, timeout: float | None = None) -> list[Unwritten]:
+        """Wait (at most ``timeout``, default ``flush_timeout``) for the queued writes; return
+        (and log) the ones that could not be written, each with its container and key."""
+        return self.writer.flush(timeout)
+
+    async def aflush(self, timeout: float | None = None) -> list[Unwritten]:
+        """Async :meth:`flush`."""
+        return await self.writer.aflush(timeout)
+
+    def close(self) -> list[Unwritten]:
+        """Flush the writer (within ``flush_timeout``), then close the clients this
+        middleware derived (never the ones it was given). Returns what was not written."""
+        unwritten = self.writer.close()
         self.clients.close()
+        return unwritten
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> list[Unwritten]:
         """Like :meth:`close`, awaiting the derived async client of the running loop."""
+        unwritten = await self.writer.aclose()
         await self.clients.aclose()
+        return unwritten
+
+    def __enter__(self) -> MemoryMiddlewareBase[I]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> MemoryMiddlewareBase[I]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         return (

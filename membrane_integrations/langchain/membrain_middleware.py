@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.background import remaining
 from ..core.context_text import DEFAULT_HEADER
 from ..core.errors import IngestTimeoutError
+from ..core.notes import Extractor, Note
 from ..core.scope import escape_literal, validate_patterns
 from ..membrain.models import SearchResponse
 from ..membrain.tenancy import Tenancy, visible_search
@@ -95,6 +97,10 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         scope: Sequence[str] | None = None,
         category: str | None = None,
         wait_timeout: float = 30.0,
+        extractor: Extractor | Any | None = None,
+        write_timeout: float = 10.0,
+        flush_timeout: float = 30.0,
+        max_pending: int = 1000,
     ) -> None:
         """Build from a ``MembrainClient`` and/or an ``AsyncMembrainClient``."""
         if client is None and async_client is None:
@@ -118,6 +124,10 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
             placement=placement,
             capture=capture,
             recall_timeout=recall_timeout,
+            extractor=extractor,
+            write_timeout=write_timeout,
+            flush_timeout=flush_timeout,
+            max_pending=max_pending,
         )
 
     def _identity(self, container: str) -> Tenancy:
@@ -147,38 +157,26 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
     def _token_filter(tenancy: Tenancy, key: str) -> list[str] | None:
         return tenancy.read_scope([f"^{escape_literal(f'msg.{key}')}$"])
 
-    def _add_args(self, tenancy: Tenancy, role: str, key: str) -> dict[str, Any]:
-        return {
-            "scope": tenancy.write_tokens([f"role.{role}", f"msg.{key}"]),
-            "category": self.category,
-            "wait": True,
-            "wait_timeout": self.wait_timeout,
-        }
-
-    def _queued(self, tenancy: Tenancy, exc: IngestTimeoutError) -> None:
-        # Queued, not lost: sending it again would store it twice.
-        logger.warning(
-            "MembrainMemoryMiddleware capture for container %r is still ingesting as job %s; "
-            "it is not sent again",
-            tenancy.container,
-            exc.job_id,
-        )
-
-    def _capture(self, identity: Tenancy, role: str, text: str, key: str) -> None:
+    def _write(self, identity: Tenancy, role: str, note: Note, key: str, deadline: float) -> None:
         client = self.clients.for_sync()
         # The state ledger may be gone (a new thread replaying a message): ask the server.
-        if client.count(scope=self._token_filter(identity, key)):
+        if client.count(scope=self._token_filter(identity, key), timeout=remaining(deadline)):
             return
         try:
-            client.add(text, **self._add_args(identity, role, key))
+            # wait=True keeps the add-token resolution of an ambiguous add (on this thread)
+            client.add(
+                note.text,
+                scope=identity.write_tokens([f"role.{role}", f"msg.{key}"]),
+                category=self.category,
+                wait=True,
+                wait_timeout=min(self.wait_timeout, remaining(deadline)),
+                timeout=remaining(deadline),
+            )
         except IngestTimeoutError as exc:
-            self._queued(identity, exc)
-
-    async def _acapture(self, identity: Tenancy, role: str, text: str, key: str) -> None:
-        client = self.clients.for_async()
-        if await client.count(scope=self._token_filter(identity, key)):
-            return
-        try:
-            await client.add(text, **self._add_args(identity, role, key))
-        except IngestTimeoutError as exc:
-            self._queued(identity, exc)
+            # Queued, not lost: sending it again would store it twice.
+            logger.warning(
+                "MembrainMemoryMiddleware capture for container %r is still ingesting as job "
+                "%s; it is not sent again",
+                identity.container,
+                exc.job_id,
+            )

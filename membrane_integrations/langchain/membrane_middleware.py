@@ -5,14 +5,23 @@ Needs the ``membrane`` extra (grpc) and a running membraned.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from ..core.background import remaining
 from ..core.context_text import DEFAULT_HEADER
+from ..core.notes import Extractor, Note
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool, rerank
 from ..membrain.tenancy import Tenancy
-from ..membrane.recall import PREDICATE, arecall_records, recall_records, record_text
+from ..membrane.recall import (
+    NOTE_PREDICATE,
+    PREDICATE,
+    arecall_records,
+    recall_records,
+    record_text,
+)
 from ..membrane.tenancy import MembraneView
-from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
+from ..membrane.types import MemoryRecord, SemanticPayload, Sensitivity, TrustContext
 from ._clients import ClientPair
 from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement
 
@@ -91,6 +100,10 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         source: str = "langchain-agent",
         embeddings: EmbeddingsLike | None = None,
         candidate_pool: int | None = None,
+        extractor: Extractor | Any | None = None,
+        write_timeout: float = 10.0,
+        flush_timeout: float = 30.0,
+        max_pending: int = 1000,
     ) -> None:
         """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``."""
         if client is None and async_client is None:
@@ -125,6 +138,10 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
             placement=placement,
             capture=capture,
             recall_timeout=recall_timeout,
+            extractor=extractor,
+            write_timeout=write_timeout,
+            flush_timeout=flush_timeout,
+            max_pending=max_pending,
         )
 
     def _identity(self, container: str) -> MembraneView:
@@ -168,20 +185,52 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         """How both recalls re-rank ``pairs``: by their texts, salience breaking ties, top k."""
         return {"texts": [t for t, _ in pairs], "salience": [s for _, s in pairs], "k": self.k}
 
-    def _ingest_args(self, identity: MembraneView, role: str, key: str) -> dict[str, Any]:
-        return {
-            "sensitivity": identity.write_sensitivity(self.capture_sensitivity),
-            "source": self.source,
-            "tags": [f"msg.{key}", f"role.{role}"],
-            "scope": identity.scope,
-        }
-
-    def _capture(self, identity: MembraneView, role: str, text: str, key: str) -> None:
+    def _write(
+        self, identity: MembraneView, role: str, note: Note, key: str, deadline: float
+    ) -> None:
         client = self.clients.for_sync()
-        client.ingest_observation(role, PREDICATE, text, **self._ingest_args(identity, role, key))
-
-    async def _acapture(self, identity: MembraneView, role: str, text: str, key: str) -> None:
-        client = self.clients.for_async()
-        await client.ingest_observation(
-            role, PREDICATE, text, **self._ingest_args(identity, role, key)
+        subject, predicate = ("user", NOTE_PREDICATE) if role == "note" else (role, PREDICATE)
+        tags = [f"msg.{key}", f"role.{role}"]
+        if note.replaces is not None:
+            old = self._find(client, identity, note.replaces, deadline)
+            if old is not None and isinstance(old.payload, SemanticPayload):
+                payload = dataclasses.replace(
+                    old.payload, subject=subject, predicate=predicate, object=note.text
+                )
+                new = dataclasses.replace(old, payload=payload, tags=tags)
+                client.supersede(
+                    old.id,
+                    new,
+                    self.actor_id,
+                    "replaced by a newer fact of the conversation",
+                    timeout=remaining(deadline),
+                )
+                return
+        client.ingest_observation(
+            subject,
+            predicate,
+            note.text,
+            sensitivity=identity.write_sensitivity(self.capture_sensitivity),
+            source=self.source,
+            tags=tags,
+            scope=identity.scope,
+            timeout=remaining(deadline),
         )
+
+    def _find(
+        self, client: Any, identity: MembraneView, text: str, deadline: float
+    ) -> MemoryRecord | None:
+        """The container's live semantic record shown as ``text`` (what the extractor read)."""
+        wanted = text.strip()
+        records: list[MemoryRecord] = client.retrieve(
+            wanted, trust=identity.trust, min_salience=1e-6, limit=0, timeout=remaining(deadline)
+        )
+        for record in records:
+            if not identity.visible(record) or record.salience <= 0.0:
+                continue
+            if not isinstance(record.payload, SemanticPayload):
+                continue
+            shown = record_text(record)
+            if wanted in (shown, str(record.payload.object).strip()):
+                return record
+        return None

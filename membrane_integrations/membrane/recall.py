@@ -21,7 +21,7 @@ from .client import AsyncMembraneClient, MembraneClient
 from .tenancy import MembraneView
 from .types import EpisodicPayload, MemoryRecord, SemanticPayload, WorkingPayload
 
-__all__ = ["PREDICATE", "arecall_records", "recall_records", "record_text"]
+__all__ = ["NOTE_PREDICATE", "PREDICATE", "arecall_records", "recall_records", "record_text"]
 
 # Retracted and cleared records have salience 0; any positive floor hides them server-side.
 _VISIBLE = 1e-6
@@ -29,6 +29,8 @@ _MAX_LIMIT = 10000
 _OVERFETCH = 4
 # The predicate of a captured message: ``<role> said <text>``.
 PREDICATE = "said"
+# The predicate of an extracted note (a third-person fact): shown as the fact alone.
+NOTE_PREDICATE = "membrane_integrations.note"
 
 
 def _as_text(value: Any) -> str:
@@ -42,7 +44,11 @@ def record_text(record: MemoryRecord) -> str | None:
     if isinstance(payload, SemanticPayload):
         value = _as_text(payload.object)
         sep = ":" if payload.predicate == PREDICATE else ""
-        text = f"{payload.subject} {payload.predicate}{sep} {value}"
+        text = (
+            value
+            if payload.predicate == NOTE_PREDICATE
+            else f"{payload.subject} {payload.predicate}{sep} {value}"
+        )
     elif isinstance(payload, EpisodicPayload) and payload.tool_graph:
         node = payload.tool_graph[0]
         text = f"{node.tool} returned {_as_text(node.result)}"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from langchain.agents.middleware import ModelRequest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from membrane_integrations.core.errors import InvalidRequestError
@@ -16,6 +19,7 @@ from membrane_integrations.langchain._middleware import (
     turn_messages,
 )
 from membrane_integrations.membrain import MembrainClient
+from membrane_integrations.testing import ScriptedChatModel
 
 
 @pytest.fixture
@@ -53,19 +57,39 @@ def test_capture_keys_name_one_message_of_one_container() -> None:
     assert capture_key("bob", HumanMessage("x")) == capture_key("bob", HumanMessage("x"))
 
 
-def test_the_update_keeps_exactly_one_fenced_message(memory: MembrainMemoryMiddleware) -> None:
-    state = {"messages": [SystemMessage("sys", id="s"), HumanMessage("q", id="h")]}
-    update = memory._update(state, ["Likes tea", "likes  TEA", "Lives in Oslo"], "h")  # type: ignore[arg-type]
-    remove_all, *messages = update["messages"]
-    assert remove_all.type == "remove"
-    assert [m.id for m in messages] == ["s", f"{RECALL_ID}.MembrainMemoryMiddleware", "h"]
-    text = messages[1].text
+def _request(messages: list[Any], system: str | None = None) -> ModelRequest[Any]:
+    return ModelRequest(
+        model=ScriptedChatModel(responses=[]),
+        messages=messages,
+        system_message=SystemMessage(system) if system else None,
+    )
+
+
+def test_the_model_request_gets_exactly_one_fenced_block(memory: MembrainMemoryMiddleware) -> None:
+    stale = HumanMessage("<recalled_memories>old", id=memory.recall_id)
+    request = _request([stale, HumanMessage("a", id="h0"), HumanMessage("q", id="h")], "sys")
+    seen = memory._with_recall(request, ["Likes tea", "likes  TEA", "Lives in Oslo"])
+    assert [m.id for m in seen.messages] == ["h0", memory.recall_id, "h"]
+    text = seen.messages[1].text
     assert text.splitlines()[0] == "<recalled_memories>"
     assert "1. Likes tea\n2. Lives in Oslo" in text and text.count("tea") == 1
-    # nothing recalled: the stale message goes, no new one comes
-    stale = {"messages": [messages[1], HumanMessage("q2", id="h2")]}
-    assert [m.type for m in memory._update(stale, [], "h2")["messages"]] == ["remove"]  # type: ignore[arg-type]
-    assert memory._update({"messages": [HumanMessage("q")]}, None, "q") == {}  # type: ignore[arg-type]
+    assert seen.system_message is not None and seen.system_message.text == "sys"
+    # the request it came from is unchanged: nothing reaches the state
+    assert [m.id for m in request.messages] == [memory.recall_id, "h0", "h"]
+    # nothing recalled: a stale block from an old thread goes, no new one comes
+    assert [m.id for m in memory._with_recall(request, []).messages] == ["h0", "h"]
+    plain = _request([HumanMessage("q", id="h")])
+    assert memory._with_recall(plain, None) is plain
+
+
+def test_system_placement_extends_the_one_system_message() -> None:
+    client = MembrainClient("k", base_url="http://127.0.0.1:9")
+    memory = MembrainMemoryMiddleware(client=client, placement="system")
+    seen = memory._with_recall(_request([HumanMessage("q", id="h")], "Be brief."), ["Likes tea"])
+    assert seen.system_message is not None
+    assert seen.system_message.text.startswith("Be brief.\n\n<recalled_memories>")
+    assert [m.id for m in seen.messages] == ["h"]
+    client.close()
 
 
 def test_bad_settings_fail_at_construction() -> None:
