@@ -59,10 +59,15 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         yield from membrane_backend(server.addr, API_KEY)
 
 
-def ask(agent: Any, text: str, user: str | None, thread: str | None = None) -> dict[str, Any]:
+def ask(
+    agent: Any, memory: Any, text: str, user: str | None, thread: str | None = None
+) -> dict[str, Any]:
+    """One turn, then wait for its capture (written in the background) to reach the server."""
     config = {"configurable": {"thread_id": thread}} if thread else None
     context = {"user_id": user} if user else None
-    return agent.invoke({"messages": [HumanMessage(text)]}, config=config, context=context)
+    out = agent.invoke({"messages": [HumanMessage(text)]}, config=config, context=context)
+    assert memory.flush(30.0) == []
+    return out
 
 
 def test_recall_is_one_fenced_message_replaced_on_the_next_turn(backend: Backend) -> None:
@@ -71,10 +76,10 @@ def test_recall_is_one_fenced_message_replaced_on_the_next_turn(backend: Backend
     model = RecordingChatModel(responses=["Noted.", "Noted again.", "You are vegan."])
     agent = create_agent(model, middleware=[memory], checkpointer=InMemorySaver())
 
-    ask(agent, "I am vegan.", user, thread="t1")
+    ask(agent, memory, "I am vegan.", user, thread="t1")
     assert recalled(model.requests[0]) == []  # nothing stored yet
-    ask(agent, "I live in Oslo.", user, thread="t1")
-    state = ask(agent, "What do I eat?", user, thread="t1")
+    ask(agent, memory, "I live in Oslo.", user, thread="t1")
+    state = ask(agent, memory, "What do I eat?", user, thread="t1")
 
     # one recalled message in the model's request, fenced, marked as data, before the question
     last = model.requests[-1]
@@ -85,15 +90,15 @@ def test_recall_is_one_fenced_message_replaced_on_the_next_turn(backend: Backend
     assert "I am vegan." in text and "I live in Oslo." in text
     assert last.index(context) == len(last) - 1 - 0 - 1  # just before the latest question
     assert context.type == "human"
-    # and only one in the state after three turns (the earlier ones were replaced)
-    assert len(recalled(state["messages"])) == 1
-    assert [m.text for m in state["messages"] if m.type == "human" and m is not context][
-        -1
-    ] == "What do I eat?"
-    # the recalled context was never captured back
-    assert sorted(backend.stored(user)) == sorted(
-        ["I am vegan.", "I live in Oslo.", "What do I eat?"]
-    )
+    # the thread holds the conversation only: recall was part of the model requests alone
+    assert recalled(state["messages"]) == []
+    assert [m.text for m in state["messages"] if m.type == "human"] == [
+        "I am vegan.",
+        "I live in Oslo.",
+        "What do I eat?",
+    ]
+    # statements were stored, the question was not, the recalled context never
+    assert sorted(backend.stored(user)) == ["I am vegan.", "I live in Oslo."]
 
 
 def test_capture_stores_each_message_once_across_a_resumed_thread(backend: Backend) -> None:
@@ -102,15 +107,14 @@ def test_capture_stores_each_message_once_across_a_resumed_thread(backend: Backe
     saver = InMemorySaver()
     model = RecordingChatModel(responses=["Noted, tea.", "Tea it is."])
     agent = create_agent(model, middleware=[memory], checkpointer=saver)
-    ask(agent, "I drink tea.", user, thread="t")
+    ask(agent, memory, "I drink tea.", user, thread="t")
     first = sorted(backend.stored(user))
     assert first == ["I drink tea.", "Noted, tea."]
 
     # a second agent on the same checkpointer resumes the thread: the old turn is not stored again
-    again = create_agent(
-        model, middleware=[backend.build(capture="user_and_assistant")], checkpointer=saver
-    )
-    ask(again, "Earl grey.", user, thread="t")
+    resumed = backend.build(capture="user_and_assistant")
+    again = create_agent(model, middleware=[resumed], checkpointer=saver)
+    ask(again, resumed, "Earl grey.", user, thread="t")
     assert sorted(backend.stored(user)) == [
         "Earl grey.",
         "I drink tea.",
@@ -120,6 +124,7 @@ def test_capture_stores_each_message_once_across_a_resumed_thread(backend: Backe
 
     # replaying the finished run (no new input) stores nothing
     again.invoke(None, config={"configurable": {"thread_id": "t"}}, context={"user_id": user})
+    assert resumed.flush(30.0) == []
     assert len(backend.stored(user)) == 4
 
 
@@ -134,6 +139,7 @@ def test_identity_comes_from_the_runtime_context_and_users_are_apart(backend: Ba
     agent = create_agent(model, middleware=[memory], context_schema=Context)
     agent.invoke({"messages": [HumanMessage("My cat is Tom.")]}, context=Context(ann))
     agent.invoke({"messages": [HumanMessage("My dog is Rex.")]}, context=Context(ben))
+    assert memory.flush(30.0) == []
     agent.invoke({"messages": [HumanMessage("What pets?")]}, context=Context(ann))
     [seen] = recalled(model.requests[-1])
     assert "Tom" in seen.text and "Rex" not in seen.text
@@ -155,8 +161,10 @@ def test_a_multi_tenant_run_without_a_container_is_refused(backend: Backend) -> 
 def test_a_fixed_container_needs_no_context(backend: Backend) -> None:
     user = unique("fay")
     model = RecordingChatModel(responses=["Ok.", "Ok."])
-    agent = create_agent(model, middleware=[backend.build(container=user)])
+    memory = backend.build(container=user)
+    agent = create_agent(model, middleware=[memory])
     agent.invoke({"messages": [HumanMessage("I like jazz.")]})
+    assert memory.flush(30.0) == []
     agent.invoke({"messages": [HumanMessage("Music?")]})
     [seen] = recalled(model.requests[-1])
     assert "I like jazz." in seen.text
@@ -166,19 +174,22 @@ def test_failures_never_break_the_reply(backend: Backend, caplog: pytest.LogCapt
     model = RecordingChatModel(responses=["still here", "still here"])
     memory = backend.broken(container="gus", recall_timeout=1.0, capture="user")
     agent = create_agent(model, middleware=[memory])
-    with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
-        out = agent.invoke({"messages": [HumanMessage("hello")]})
-    assert out["messages"][-1].text == "still here"
-    assert recalled(model.requests[0]) == []
-    assert "recall for container 'gus'" in caplog.text
-    assert "capture for container 'gus' failed" in caplog.text
-    assert "memory_captured" not in out or out["memory_captured"] == []
+    with caplog.at_level(logging.WARNING, "membrane_integrations"):
+        out = agent.invoke({"messages": [HumanMessage("I play chess.")]})
+        assert out["messages"][-1].text == "still here"
+        assert recalled(model.requests[0]) == []
+        assert "recall for container 'gus'" in caplog.text
+        # the write failed in the background: flush reports it, with its key, and logs it
+        [failed] = memory.flush(30.0)
+    assert failed.container == "gus" and len(failed.key) == 32
+    assert f"could not write {failed.key} for container 'gus'" in caplog.text
 
     caplog.clear()
-    with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
-        out = asyncio.run(agent.ainvoke({"messages": [HumanMessage("hello")]}))
-    assert out["messages"][-1].text == "still here"
-    assert "capture for container 'gus' failed" in caplog.text
+    with caplog.at_level(logging.WARNING, "membrane_integrations"):
+        out = asyncio.run(agent.ainvoke({"messages": [HumanMessage("I play go.")]}))
+        assert out["messages"][-1].text == "still here"
+        [failed] = asyncio.run(memory.aflush(30.0))
+    assert f"could not write {failed.key} for container 'gus'" in caplog.text
 
 
 def test_an_async_agent_recalls_and_captures(backend: Backend) -> None:
@@ -194,20 +205,23 @@ def test_an_async_agent_recalls_and_captures(backend: Backend) -> None:
                 config={"configurable": {"thread_id": "a"}},
                 context={"user_id": user},
             )
-        await memory.aclose()
+            assert await memory.aflush(30.0) == []
+        assert await memory.aclose() == []
 
     asyncio.run(run())
     [seen] = recalled(model.requests[-1])
     assert "I am left-handed." in seen.text
-    assert sorted(backend.stored(user)) == ["I am left-handed.", "Which hand?"]
+    assert sorted(backend.stored(user)) == ["I am left-handed."]
 
 
 def test_placement_and_budget_are_options(backend: Backend) -> None:
     user = unique("ivy")
     seed = RecordingChatModel(responses=["Ok."] * 3)
-    writer = create_agent(seed, middleware=[backend.build(container=user)])
+    seeding = backend.build(container=user)
+    writer = create_agent(seed, middleware=[seeding])
     for text in ("I like tea with lemon.", "I live by the sea.", "I own a bike."):
         writer.invoke({"messages": [HumanMessage(text)]})
+        assert seeding.flush(30.0) == []
 
     model = RecordingChatModel(responses=["Ok."])
     memory = backend.build(container=user, placement="system", max_context_chars=230, capture="off")
@@ -215,8 +229,11 @@ def test_placement_and_budget_are_options(backend: Backend) -> None:
     agent.invoke({"messages": [HumanMessage("Tell me about me.")]})
     request = model.requests[-1]
     [seen] = recalled(request)
-    assert seen.type == "system" and request.index(seen) == 1
-    assert len(seen.text) <= 230
+    # one system message: the agent's prompt, then the block
+    assert seen.type == "system" and request.index(seen) == 0
+    prompt, block = seen.text.split("\n\n", 1)
+    assert prompt == "You are helpful." and block.startswith("<recalled_memories>")
+    assert len(block) <= 230
     assert "1. " in seen.text and "3. " not in seen.text  # the budget cut the list short
     assert len(backend.stored(user)) == 3  # capture="off" stored nothing
 
@@ -232,6 +249,7 @@ def test_a_slow_recall_is_dropped_and_logged(
         model = RecordingChatModel(responses=["Ok.", "Ok.", "Ok."])
         agent = create_agent(model, middleware=[memory])
         agent.invoke({"messages": [HumanMessage("I sing.")]})
+        assert memory.flush(30.0) == []
         emulator.set_faults(delay_rate=1.0, delay_ms=2000, paths=["/api/v1/memories/search"])
         try:
             with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
@@ -260,15 +278,13 @@ def test_both_backends_on_one_agent_each_capture_the_turn(
         )
         first, second = next(membrain), next(membrane)
         model = RecordingChatModel(responses=["Ok.", "Ok."])
-        agent = create_agent(
-            model,
-            middleware=[first.build(container=user), second.build(container=user)],
-            checkpointer=InMemorySaver(),
-        )
+        memories = [first.build(container=user), second.build(container=user)]
+        agent = create_agent(model, middleware=memories, checkpointer=InMemorySaver())
         for text in ("I knit.", "Do I knit?"):
             agent.invoke({"messages": [HumanMessage(text)]}, {"configurable": {"thread_id": "k"}})
-        assert sorted(first.stored(user)) == ["Do I knit?", "I knit."]
-        assert sorted(second.stored(user)) == ["Do I knit?", "I knit."]
+            assert all(memory.flush(30.0) == [] for memory in memories)
+        assert first.stored(user) == ["I knit."]
+        assert second.stored(user) == ["I knit."]
         # each middleware keeps its own fenced message, both before the question
         [a, b] = recalled(model.requests[-1])
         assert "1. I knit." in a.text and "1. user said: I knit." in b.text
@@ -288,14 +304,16 @@ def test_a_failed_ingest_job_is_logged_with_its_id_and_the_reply_stands(
         thread = {"configurable": {"thread_id": "l"}}
         emulator.set_faults(job_failure_rate=1.0)
         try:
-            with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
+            with caplog.at_level(logging.WARNING, "membrane_integrations"):
                 out = agent.invoke({"messages": [HumanMessage("I paint.")]}, thread)
+                [failed] = memory.flush(30.0)
         finally:
             emulator.set_faults()
         assert out["messages"][-1].text == "Ok."
-        assert f"capture for container '{user}' failed (job " in caplog.text
-        assert out.get("memory_captured", []) == []  # not marked as stored
+        assert failed.container == user and "IngestFailedError" in failed.reason
+        assert f"could not write {failed.key} for container '{user}'" in caplog.text
         agent.invoke({"messages": [HumanMessage("I paint at night.")]}, thread)
+        assert memory.flush(30.0) == []
         hits = client.search("*", k=10, scope=[f"^container\\.{user}$"]).nodes
         assert [hit.content for hit in hits] == ["I paint at night."]
 
@@ -310,12 +328,11 @@ def test_membrane_recall_is_reranked_by_the_given_embeddings(daemon: Membraned) 
     user = unique("ray")
     facts = ["I live by the sea.", "I drink green tea every morning.", "I own a red bike."]
     with MembraneClient(daemon.addr, api_key=API_KEY) as client:
-        writer = create_agent(
-            RecordingChatModel(responses=["Ok."] * 3),
-            middleware=[MembraneMemoryMiddleware(client=client, container=user)],
-        )
+        seeding = MembraneMemoryMiddleware(client=client, container=user)
+        writer = create_agent(RecordingChatModel(responses=["Ok."] * 3), middleware=[seeding])
         for text in facts:
             writer.invoke({"messages": [HumanMessage(text)]})
+        assert seeding.flush(30.0) == []
         for ask in ("sync", "async"):
             model = RecordingChatModel(responses=["Ok."])
             memory = MembraneMemoryMiddleware(
