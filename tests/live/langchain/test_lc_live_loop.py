@@ -95,7 +95,7 @@ def _in_thread(call: Any) -> Any:
     def run() -> None:
         try:
             box["out"] = call()
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)
