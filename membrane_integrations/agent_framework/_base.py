@@ -1,16 +1,24 @@
 """What both context providers share: identity, recall under a timeout, capture once, dumping.
 
 A subclass implements ``_recall`` (one backend query confined to the identity, best first, as
-texts) and ``_capture`` (store one message in the identity's container). This base turns the
-run's new user input into the query, renders the hits as one context message marked as recalled
-data, and stores the turn under the capture policy with a per-session ledger of what it stored.
+texts) and ``_write`` (store one note in the identity's container before a deadline, on the
+background writer's thread). This base turns the run's new user input into the query, renders
+the hits as one context message marked as recalled data, and after the run turns the turn into
+notes (statements by default, or the ``extractor``'s facts) and queues them on a
+:class:`~membrane_integrations.core.background.BackgroundWriter`, so the reply never waits for a
+write; a per-session ledger keeps a resumed run from storing anything twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
+import json
 import logging
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,9 +29,11 @@ from agent_framework._serialization import SerializationMixin
 from pydantic import ValidationError
 from typing_extensions import Self
 
+from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
-from ._messages import RECALL_MARK, capture_candidates, capture_key, recall_query
+from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
+from ._messages import RECALL_MARK, capture_candidates, capture_key, recall_query, role_of
 from .config import _ContextConfig
 from .identity import MembrainIdentity
 
@@ -41,6 +51,7 @@ I = TypeVar("I", bound=MembrainIdentity)  # noqa: E741
 IDENTITY_KEY = "identity"
 LEDGER_KEY = "captured"
 LEDGER_SIZE = 1000
+RECALL_CACHE = 256  # recalled texts kept per provider between before_run and after_run
 
 
 class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C, I]):
@@ -51,7 +62,13 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
     _config_type: ClassVar[type[_ContextConfig]]
     _identity_type: ClassVar[type[MembrainIdentity]]
 
-    def __init__(self, config: C | Mapping[str, Any] | None, *, source_id: str | None) -> None:
+    def __init__(
+        self,
+        config: C | Mapping[str, Any] | None,
+        *,
+        source_id: str | None,
+        extractor: Extractor | Any | None = None,
+    ) -> None:
         super().__init__(source_id or self.DEFAULT_SOURCE_ID)
         validated = (
             config
@@ -62,6 +79,17 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         self._run_identity: ContextVar[I | None] = ContextVar(
             f"{type(self).__name__}.{self.source_id}.identity", default=None
         )
+        self.extractor: Extractor | None = _as_extractor(extractor)
+        self.writer = BackgroundWriter(
+            name=f"{type(self).__name__}-writer",
+            write_timeout=self._config.write_timeout,
+            flush_timeout=self._config.flush_timeout,
+            max_pending=self._config.max_pending,
+            describe=self._detail,
+        )
+        self._recalled: OrderedDict[int, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sync: Any = None
 
     # -- what a subclass provides -------------------------------------------------------------
 
@@ -70,12 +98,40 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         """Texts of the identity's memories relevant to ``query``, best first."""
 
     @abstractmethod
-    async def _capture(self, identity: I, message: Message, key: str) -> None:
-        """Store one message in the identity's container (``key`` names it there)."""
+    def _write(self, identity: I, role: str, note: Note, key: str, deadline: float) -> None:
+        """Store one note in the identity's container (``key`` names it there) before
+        ``deadline`` (a ``time.monotonic()`` instant); runs on the writer's thread."""
 
     @abstractmethod
-    async def aclose(self) -> None:
+    async def _aclose_client(self) -> None:
         """Close the client if this provider created it."""
+
+    def _sync_client(self) -> Any:
+        """The sync twin of the async client, for the writer's thread (made once, owned here)."""
+        with self._lock:
+            if self._sync is None:
+                self._sync = getattr(self, "_client").to_sync()  # noqa: B009 - set by subclasses
+            return self._sync
+
+    async def aflush(self, timeout: float | None = None) -> list[Unwritten]:
+        """Wait (at most ``timeout``, default ``flush_timeout``) for the queued writes; return
+        (and log) the ones that could not be written, each with its container and key."""
+        return await self.writer.aflush(timeout)
+
+    def flush(self, timeout: float | None = None) -> list[Unwritten]:
+        """:meth:`aflush` for sync code."""
+        return self.writer.flush(timeout)
+
+    async def aclose(self) -> list[Unwritten]:
+        """Flush the writer (within ``flush_timeout``), then close the clients this provider
+        created; returns what could not be written."""
+        unwritten = await self.writer.aclose()
+        with self._lock:
+            sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.close()
+        await self._aclose_client()
+        return unwritten
 
     # -- public surface -----------------------------------------------------------------------
 
@@ -205,11 +261,22 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
             header=self._config.context_header,
             footer=FOOTER,
         )
+        self._remember(context, texts)
         if text is not None:
             message = Message(
                 role="user", contents=[text], additional_properties={RECALL_MARK: True}
             )
             context.extend_messages(self, [message])
+
+    def _remember(self, context: SessionContext, texts: list[str]) -> None:
+        with self._lock:
+            self._recalled[id(context)] = tuple(texts)
+            while len(self._recalled) > RECALL_CACHE:
+                self._recalled.popitem(last=False)
+
+    def _recalled_for(self, context: SessionContext) -> tuple[str, ...]:
+        with self._lock:
+            return self._recalled.pop(id(context), ())
 
     async def after_run(
         self,
@@ -219,12 +286,15 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         context: SessionContext,
         state: dict[str, Any],
     ) -> None:
-        """Store the run's messages under the capture policy, each at most once per container.
+        """Queue the run's notes for the background writer; the reply does not wait.
 
-        The keys of stored messages are kept in the session state, so a resumed run (the same
-        session, the same messages) stores nothing again. A failure is logged and never
-        breaks the reply; a failed message is not marked, so a retried run may store it.
+        By default each message the capture policy selects is stored as its statements (no
+        questions, greetings or acknowledgements); with an ``extractor`` the turn becomes its
+        facts. The keys are kept in the session state, so a resumed run (the same session, the
+        same messages) stores nothing again. A write that fails is logged and reported by
+        :meth:`flush` / :meth:`aclose`, with its key; it never breaks the reply.
         """
+        recalled = self._recalled_for(context)
         if self._config.capture == "off":
             return
         replies = context.response.messages if context.response is not None else []
@@ -232,25 +302,43 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         if not candidates:
             return
         identity = self.resolve_identity(state)
+        container = identity.container
         ledger: list[str] = state.setdefault(LEDGER_KEY, [])
-        for message in candidates:
-            key = capture_key(identity.container, message)
-            if key in ledger:
-                continue
-            try:
-                await self._capture(identity, message, key)
-            except Exception as exc:
-                job = getattr(exc, "job_id", None)
-                logger.warning(
-                    "%s capture for container %r failed%s; the reply is unaffected: %s",
-                    type(self).__name__,
-                    identity.container,
-                    f" (job {job})" if job else "",
-                    self._detail(exc),
-                )
-                continue
-            ledger.append(key)
-            del ledger[:-LEDGER_SIZE]
+        todo = [(m, key) for m in candidates if (key := capture_key(container, m)) not in ledger]
+        if not todo:
+            return
+        if self.extractor is None:
+            for message, key in todo:
+                text = statements(message.text)
+                if text is None or self.writer.submit(
+                    container,
+                    key,
+                    functools.partial(self._write, identity, role_of(message), Note(text), key),
+                ):
+                    ledger.append(key)
+        else:
+            turn = Turn(messages=tuple((role_of(m), m.text) for m, _ in todo), recalled=recalled)
+            turn_key = _digest([container, "turn", [key for _, key in todo]])
+            write = functools.partial(self._extract_and_write, identity, turn, turn_key)
+            if self.writer.submit(container, turn_key, write):
+                ledger.extend(key for _, key in todo)
+        del ledger[:-LEDGER_SIZE]
+
+    def _extract_and_write(self, identity: I, turn: Turn, turn_key: str, deadline: float) -> None:
+        assert self.extractor is not None
+        try:
+            notes = as_notes(self.extractor(turn))
+        except Exception as exc:
+            # the turn is not lost: its statements are stored as the default capture would
+            logger.warning(
+                "%s extractor failed; storing the turn's statements instead: %s",
+                type(self).__name__,
+                self._detail(exc),
+            )
+            notes = default_notes(turn)
+        for note in notes:
+            key = _digest([turn_key, note.text, note.replaces])
+            self._write(identity, "note", note, key, deadline)
 
     # -- serialisation (the framework's SerializationMixin) -----------------------------------
 
@@ -269,3 +357,19 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         for key in exclude or ():
             data.pop(key, None)
         return data
+
+
+def _digest(parts: list[Any]) -> str:
+    data = json.dumps(parts, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _as_extractor(value: Any) -> Extractor | None:
+    """``None``, a callable, or a LangChain chat model (wrapped, when LangChain is installed)."""
+    if value is None or callable(value):
+        return cast("Extractor | None", value)
+    if hasattr(value, "invoke"):  # a LangChain chat model: the prompt lives with the extractor
+        from ..langchain.extractor import ChatModelExtractor
+
+        return ChatModelExtractor(value)
+    raise TypeError(f"extractor must be a callable or a chat model, not {type(value).__name__}")

@@ -56,6 +56,17 @@ class _ContextConfig(KeyedSettings):
         "and the assistant's ('user_and_assistant').",
     )
     timeout: float | None = Field(default=30.0, gt=0, description="Per-request timeout (s).")
+    write_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Deadline (s) of each capture write, run in the background after the reply.",
+    )
+    flush_timeout: float = Field(
+        default=30.0, ge=0, description="Seconds flush() and aclose() wait for pending writes."
+    )
+    max_pending: int = Field(
+        default=1000, ge=1, description="Capture writes queued before more are refused (logged)."
+    )
 
     @field_validator("container")
     @classmethod

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from agent_framework import Message
-
-from ..core.errors import IngestTimeoutError
-from ..core.scope import escape_literal
+from ..core.notes import Extractor, Note
 from ..membrain import AsyncMembrainClient
+from ..membrain.capture import write_note
 from ..membrain.tenancy import Tenancy, visible_search
-from ._base import BackendContextProvider, logger
-from ._messages import role_of
+from ._base import BackendContextProvider
 from .config import MembrainContextConfig
 from .identity import MembrainIdentity
 
@@ -69,9 +66,13 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
         *,
         client: AsyncMembrainClient | None = None,
         source_id: str | None = None,
+        extractor: Extractor | Any | None = None,
     ) -> None:
-        """Use ``client`` if given (this provider will not close it), else build one."""
-        super().__init__(config, source_id=source_id)
+        """Use ``client`` if given (this provider will not close it), else build one.
+
+        ``extractor`` (a callable, or a LangChain chat model) turns each turn into notes.
+        """
+        super().__init__(config, source_id=source_id, extractor=extractor)
         self._owns_client = client is None
         if client is None:
             client = AsyncMembrainClient(
@@ -87,7 +88,7 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
         """The async Membrain client this provider sends through."""
         return self._client
 
-    async def aclose(self) -> None:
+    async def _aclose_client(self) -> None:
         """Close the HTTP client if this provider created it."""
         if self._owns_client:
             await self._client.aclose()
@@ -108,27 +109,16 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
             if node.semantic_score >= self._config.min_score
         ]
 
-    async def _capture(self, identity: MembrainIdentity, message: Message, key: str) -> None:
-        tenancy = Tenancy(identity.container)
-        token = f"msg.{key}"
-        # The session ledger may be gone (a new process, a session never saved): ask the server.
-        found = await self._client.count(scope=tenancy.read_scope([f"^{escape_literal(token)}$"]))
-        if found:
-            return
-        role = role_of(message)
-        try:
-            await self._client.add(
-                message.text,
-                scope=tenancy.write_tokens([f"role.{role}", token]),
-                category=self._config.category,
-                wait=True,
-                wait_timeout=self._config.wait_timeout,
-            )
-        except IngestTimeoutError as exc:
-            # Queued, not lost: sending it again would store it twice.
-            logger.warning(
-                "MembrainContextProvider capture for container %r is still ingesting as job "
-                "%s; it is not sent again",
-                identity.container,
-                exc.job_id,
-            )
+    def _write(
+        self, identity: MembrainIdentity, role: str, note: Note, key: str, deadline: float
+    ) -> None:
+        write_note(
+            self._sync_client(),
+            Tenancy(identity.container),
+            role,
+            note,
+            key,
+            deadline,
+            category=self._config.category,
+            wait_timeout=self._config.wait_timeout,
+        )

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, cast
 
-from agent_framework import Message
-
+from ..core.notes import Extractor, Note
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
 from ..membrane import AsyncMembraneClient
-from ..membrane.recall import PREDICATE, arecall_records, record_text
+from ..membrane.capture import write_note
+from ..membrane.recall import arecall_records, record_text
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from ._base import BackendContextProvider
-from ._messages import role_of
 from .config import MembraneContextConfig
 from .identity import MembraneIdentity
 
@@ -77,12 +76,14 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         embeddings: EmbeddingsLike | None = None,
         candidate_pool: int | None = None,
         source_id: str | None = None,
+        extractor: Extractor | Any | None = None,
     ) -> None:
         """Use ``client`` if given (this provider will not close it), else connect per config.
 
-        ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per recall.
+        ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per recall;
+        ``extractor`` (a callable, or a LangChain chat model) turns each turn into notes.
         """
-        super().__init__(config, source_id=source_id)
+        super().__init__(config, source_id=source_id, extractor=extractor)
         if candidate_pool is not None and candidate_pool < 1:
             raise ValueError("candidate_pool must be at least 1")
         self._embeddings = embeddings
@@ -103,7 +104,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         """The async Membrane client this provider sends through."""
         return self._client
 
-    async def aclose(self) -> None:
+    async def _aclose_client(self) -> None:
         """Close the gRPC channel if this provider opened it."""
         if self._owns_client:
             await _close(self._client)
@@ -141,15 +142,17 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         )
         return [text for text, _ in ranked]
 
-    async def _capture(self, identity: MembraneIdentity, message: Message, key: str) -> None:
-        view = self.view(identity)
-        role = role_of(message)
-        await self._client.ingest_observation(
+    def _write(
+        self, identity: MembraneIdentity, role: str, note: Note, key: str, deadline: float
+    ) -> None:
+        write_note(
+            self._sync_client(),
+            self.view(identity),
             role,
-            PREDICATE,
-            message.text,
-            sensitivity=view.write_sensitivity(self._config.capture_sensitivity),
+            note,
+            key,
+            deadline,
+            sensitivity=self._config.capture_sensitivity,
             source=self._config.source,
-            tags=[f"msg.{key}", f"role.{role}"],
-            scope=identity.container,
+            actor=identity.actor_id or self._config.actor_id,
         )

@@ -20,15 +20,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.background import remaining
 from ..core.context_text import DEFAULT_HEADER
-from ..core.errors import IngestTimeoutError
 from ..core.notes import Extractor, Note
-from ..core.scope import escape_literal, validate_patterns
+from ..core.scope import validate_patterns
+from ..membrain.capture import write_note
 from ..membrain.models import SearchResponse
 from ..membrain.tenancy import Tenancy, visible_search
 from ._clients import ClientPair
-from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement, logger
+from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement
 
 __all__ = ["MembrainMemoryMiddleware"]
 
@@ -153,30 +152,14 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         response = await client.search(query, **self._search_args(identity))
         return self._texts(identity, response)
 
-    @staticmethod
-    def _token_filter(tenancy: Tenancy, key: str) -> list[str] | None:
-        return tenancy.read_scope([f"^{escape_literal(f'msg.{key}')}$"])
-
     def _write(self, identity: Tenancy, role: str, note: Note, key: str, deadline: float) -> None:
-        client = self.clients.for_sync()
-        # The state ledger may be gone (a new thread replaying a message): ask the server.
-        if client.count(scope=self._token_filter(identity, key), timeout=remaining(deadline)):
-            return
-        try:
-            # wait=True keeps the add-token resolution of an ambiguous add (on this thread)
-            client.add(
-                note.text,
-                scope=identity.write_tokens([f"role.{role}", f"msg.{key}"]),
-                category=self.category,
-                wait=True,
-                wait_timeout=min(self.wait_timeout, remaining(deadline)),
-                timeout=remaining(deadline),
-            )
-        except IngestTimeoutError as exc:
-            # Queued, not lost: sending it again would store it twice.
-            logger.warning(
-                "MembrainMemoryMiddleware capture for container %r is still ingesting as job "
-                "%s; it is not sent again",
-                identity.container,
-                exc.job_id,
-            )
+        write_note(
+            self.clients.for_sync(),
+            identity,
+            role,
+            note,
+            key,
+            deadline,
+            category=self.category,
+            wait_timeout=self.wait_timeout,
+        )

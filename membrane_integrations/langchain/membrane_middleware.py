@@ -5,23 +5,16 @@ Needs the ``membrane`` extra (grpc) and a running membraned.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from ..core.background import remaining
 from ..core.context_text import DEFAULT_HEADER
 from ..core.notes import Extractor, Note
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool, rerank
 from ..membrain.tenancy import Tenancy
-from ..membrane.recall import (
-    NOTE_PREDICATE,
-    PREDICATE,
-    arecall_records,
-    recall_records,
-    record_text,
-)
+from ..membrane.capture import write_note
+from ..membrane.recall import arecall_records, recall_records, record_text
 from ..membrane.tenancy import MembraneView
-from ..membrane.types import MemoryRecord, SemanticPayload, Sensitivity, TrustContext
+from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from ._clients import ClientPair
 from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement
 
@@ -188,49 +181,14 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
     def _write(
         self, identity: MembraneView, role: str, note: Note, key: str, deadline: float
     ) -> None:
-        client = self.clients.for_sync()
-        subject, predicate = ("user", NOTE_PREDICATE) if role == "note" else (role, PREDICATE)
-        tags = [f"msg.{key}", f"role.{role}"]
-        if note.replaces is not None:
-            old = self._find(client, identity, note.replaces, deadline)
-            if old is not None and isinstance(old.payload, SemanticPayload):
-                payload = dataclasses.replace(
-                    old.payload, subject=subject, predicate=predicate, object=note.text
-                )
-                new = dataclasses.replace(old, payload=payload, tags=tags)
-                client.supersede(
-                    old.id,
-                    new,
-                    self.actor_id,
-                    "replaced by a newer fact of the conversation",
-                    timeout=remaining(deadline),
-                )
-                return
-        client.ingest_observation(
-            subject,
-            predicate,
-            note.text,
-            sensitivity=identity.write_sensitivity(self.capture_sensitivity),
+        write_note(
+            self.clients.for_sync(),
+            identity,
+            role,
+            note,
+            key,
+            deadline,
+            sensitivity=self.capture_sensitivity,
             source=self.source,
-            tags=tags,
-            scope=identity.scope,
-            timeout=remaining(deadline),
+            actor=self.actor_id,
         )
-
-    def _find(
-        self, client: Any, identity: MembraneView, text: str, deadline: float
-    ) -> MemoryRecord | None:
-        """The container's live semantic record shown as ``text`` (what the extractor read)."""
-        wanted = text.strip()
-        records: list[MemoryRecord] = client.retrieve(
-            wanted, trust=identity.trust, min_salience=1e-6, limit=0, timeout=remaining(deadline)
-        )
-        for record in records:
-            if not identity.visible(record) or record.salience <= 0.0:
-                continue
-            if not isinstance(record.payload, SemanticPayload):
-                continue
-            shown = record_text(record)
-            if wanted in (shown, str(record.payload.object).strip()):
-                return record
-        return None

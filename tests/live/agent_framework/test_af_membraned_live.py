@@ -44,9 +44,18 @@ def daemon() -> Iterator[Membraned]:
         yield server
 
 
+# every provider of the running test: _stored waits for their background writes first
+PROVIDERS: list[MembraneContextProvider] = []
+
+
+async def _settle() -> list[Any]:
+    return [item for provider in PROVIDERS for item in await provider.aflush(30.0)]
+
+
 @pytest.fixture
 async def make_provider(daemon: Membraned) -> AsyncIterator[Callable[..., MembraneContextProvider]]:
-    providers: list[MembraneContextProvider] = []
+    providers = PROVIDERS
+    providers.clear()
 
     def build(**settings: Any) -> MembraneContextProvider:
         config = MembraneContextConfig(addr=daemon.addr, api_key=SecretStr(API_KEY), **settings)
@@ -57,9 +66,11 @@ async def make_provider(daemon: Membraned) -> AsyncIterator[Callable[..., Membra
     yield build
     for provider in providers:
         await provider.aclose()
+    providers.clear()
 
 
 async def _stored(daemon: Membraned, scope: str) -> list[MemoryRecord]:
+    assert await _settle() == []
     trust = TrustContext(max_sensitivity=Sensitivity.HYPER, scopes=[scope])
     async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as client:
         records = await client.retrieve("", trust=trust, limit=1000)
@@ -74,11 +85,14 @@ async def test_recall_reaches_the_model_and_capture_is_a_scoped_record(
     daemon: Membraned, make_provider: Callable[..., MembraneContextProvider]
 ) -> None:
     provider = make_provider(container="bob", capture="user_and_assistant")
-    chat = ScriptedChatClient(["Noted.", "You are vegan."])
+    chat = ScriptedChatClient(["Noted, you eat no meat.", "You are vegan."])
     agent = Agent(client=chat, context_providers=[provider])
     await agent.run("I am vegan.")
     records = await _stored(daemon, "bob")
-    assert sorted(r.payload.object for r in records) == ["I am vegan.", "Noted."]  # type: ignore[union-attr]
+    assert sorted(r.payload.object for r in records) == [
+        "I am vegan.",
+        "Noted, you eat no meat.",
+    ]  # type: ignore[union-attr]
     user = next(r for r in records if r.payload.subject == "user")  # type: ignore[union-attr]
     assert "role.user" in user.tags and any(t.startswith("msg.") for t in user.tags)
     assert user.sensitivity is Sensitivity.LOW
@@ -116,6 +130,7 @@ async def test_two_users_never_see_each_others_memories(
     provider.bind_session(bob, container="Alice")  # scopes compare exactly
     await agent.run("Alice's PIN is 4411.", session=alice)
     await agent.run("Bob's dog is Rex.", session=bob)
+    assert await _settle() == []
     await agent.run("What do you know?", session=bob)
     assert "4411" not in "".join(m.text for m in chat.requests[-1])
     await agent.run("What do you know?", session=alice)
@@ -128,6 +143,7 @@ async def test_the_trust_ceiling_comes_from_the_identity(
 ) -> None:
     writer = make_provider(container="dan", capture="user", capture_sensitivity="high")
     await Agent(client=ScriptedChatClient(), context_providers=[writer]).run("Dan's salary: 99")
+    assert await _settle() == []
     chat = ScriptedChatClient()
     reader = make_provider(container="dan", capture="off")
     agent = Agent(client=chat, context_providers=[reader])
@@ -145,12 +161,15 @@ async def test_a_stopped_daemon_does_not_break_the_run(
 ) -> None:
     provider = make_provider(container="eve", capture="user", recall_timeout=5.0, timeout=2.0)
     agent = Agent(client=ScriptedChatClient(["still here"]), context_providers=[provider])
-    await agent.run("warm up")
+    await agent.run("I warm up.")
+    assert await _settle() == []
     daemon.stop()
-    with caplog.at_level(logging.WARNING, "membrane_integrations.agent_framework"):
-        assert (await agent.run("hello")).text == "still here"
+    with caplog.at_level(logging.WARNING, "membrane_integrations"):
+        assert (await agent.run("I row.")).text == "still here"
+        [failed] = await provider.aflush(30.0)
     assert "recall for container 'eve'" in caplog.text
-    assert "capture for container 'eve' failed" in caplog.text
+    assert failed.container == "eve"
+    assert f"could not write {failed.key} for container 'eve'" in caplog.text
     assert API_KEY not in caplog.text
 
 
@@ -165,4 +184,5 @@ async def test_serialisation_round_trip_without_the_key(
     )
     assert loaded.config.max_sensitivity == "low" and loaded.config.api_key is None
     await Agent(client=ScriptedChatClient(), context_providers=[loaded]).run("Fay rows.")
+    assert await loaded.aflush(30.0) == []
     assert [r.payload.object for r in await _stored(daemon, "fay")] == ["Fay rows."]  # type: ignore[union-attr]
