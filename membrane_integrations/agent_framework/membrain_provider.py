@@ -49,6 +49,7 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
         ...         agent = Agent(client=chat, context_providers=[memory])
         ...         with memory.identity(container="bob"):
         ...             await agent.run("I am vegan.")
+        ...             await memory.aflush()  # captured in the background: wait for it
         ...             await agent.run("What do I eat?", session=agent.create_session())
         ...         return chat.requests[1][0].text.splitlines()[1]
         >>> with MembrainEmulator() as emu:

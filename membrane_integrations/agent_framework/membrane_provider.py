@@ -57,6 +57,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         ...         chat = ScriptedChatClient()
         ...         agent = Agent(client=chat, context_providers=[memory])
         ...         await agent.run("I am vegan.")
+        ...         await memory.aflush()  # captured in the background: wait for it
         ...         await agent.run("What do I eat?", session=agent.create_session())
         ...         return chat.requests[1][0].text.splitlines()[1]
         >>> asyncio.run(demo("localhost:9090"))  # doctest: +SKIP

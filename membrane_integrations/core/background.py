@@ -234,6 +234,8 @@ class BackgroundWriter:
         Returns the writes that failed or were refused since the last flush, and, when the
         time ran out, those still pending (which go on in the background); each is logged.
         """
+        if self._closed:  # close() already reported what it left behind
+            return self._take([])
         done = self._wait(timeout)
         still: list[Unwritten] = []
         if not done:

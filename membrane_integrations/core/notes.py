@@ -70,9 +70,10 @@ Extractor = Callable[[Turn], Sequence["str | Note"]]
 
 # A recalled-memories block a model echoed, or that reached a captured text some other way.
 _FENCED = re.compile(r"<recalled_memories>.*?(?:</recalled_memories>|\Z)", re.S)
-# Sentence ends of many scripts: . ! ? and their full-width, Arabic, Greek, Devanagari forms.
-_ENDS = ".!?\u3002\uff01\uff1f\u061f\u037e\u0964\u2026"
-_SENTENCE = re.compile(f"[^{_ENDS}\\n]+[{_ENDS}]*", re.S)
+# Sentence breaks of many scripts: . ! ? (and the Arabic, Greek, Devanagari marks, an
+# ellipsis) before white space, the full-width CJK marks anywhere, and line breaks. A dot
+# inside a token ("container.bob", "3.5") is no break.
+_BREAK = re.compile("(?<=[.!?\u061f\u037e\u0964\u2026])\\s+|(?<=[\u3002\uff01\uff1f])|\\n+")
 _QUESTION_MARKS = ("?", "\uff1f", "\u061f", "\u037e", "\u00bf")
 
 
@@ -95,7 +96,7 @@ _ASKING = _wordset(
 # Words that only greet, thank, agree or close (same languages): a sentence made of nothing
 # else is courtesy, not a fact.
 _COURTESY_WORDS = _wordset(
-    """hi hello hey hiya yo howdy greetings good morning afternoon evening night bye goodbye
+    """hi hello hey hiya yo howdy greetings there everyone good morning afternoon evening night bye goodbye
     see you later thanks thank thx ty cheers great cool nice awesome perfect ok okay k sure
     yes yeah yep no nope got it noted understood alright all right fine sounds no problem
     you're welcome please sorry hmm hm ah oh wow lol haha that that's it's this so very
@@ -143,7 +144,7 @@ def _starts_with_statement(words: list[str]) -> bool:
 
 def statements(text: str) -> str | None:
     """The statement sentences of ``text``, joined; ``None`` when it states nothing."""
-    kept = [s.strip() for s in _SENTENCE.findall(strip_recalled(text)) if is_statement(s)]
+    kept = [s.strip() for s in _BREAK.split(strip_recalled(text)) if is_statement(s)]
     joined = " ".join(kept).strip()
     return joined[:MAX_NOTE_CHARS] if joined else None
 

@@ -9,10 +9,14 @@ Example:
     ...     model = ScriptedChatModel(responses=["Noted.", "You eat no meat."])
     ...     agent = create_agent(model, middleware=[memory])
     ...     _ = agent.invoke({"messages": [("user", "I am vegan.")]}, context={"user_id": "bob"})
+    ...     memory.flush()  # the capture is written in the background: wait for it here
     ...     out = agent.invoke({"messages": [("user", "What do I eat?")]},
     ...                        context={"user_id": "bob"})
-    ...     print(out["messages"][0].text.splitlines()[2])
+    ...     print(model.requests[-1][0].text.splitlines()[2])  # what the model was shown
+    ...     print(len(out["messages"]), memory.close())  # the thread: the conversation only
+    []
     1. I am vegan.
+    2 []
 """
 
 from __future__ import annotations
@@ -45,22 +49,30 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
       container is the anchored, escaped first filter of every search and the token of every
       write (:class:`~membrane_integrations.membrain.tenancy.Tenancy`); ``scope`` patterns
       are ANDed after it.
-    * **Recall** (``before_model``): a search for the latest human message, ``k`` hits, those
-      with a semantic score below ``min_score`` dropped, de-duplicated and cut to
-      ``max_context_chars``, kept in the state as ONE message fenced in
-      ``<recalled_memories>`` that says it is retrieved data, not instructions. Its id is
-      stable: a new human message replaces it, a tool loop does not search again. Placement:
+    * **Recall** (``wrap_model_call``): a search for the latest human message, ``k`` hits,
+      those with a semantic score below ``min_score`` dropped, de-duplicated and cut to
+      ``max_context_chars``, handed to the model as ONE block fenced in
+      ``<recalled_memories>`` that says it is retrieved data, not instructions. The block is
+      part of the model request only: the agent state (and a checkpointer) holds just the
+      conversation. A tool loop of the same turn reuses the recall. Placement:
       ``"before_human"`` (default: a human-role message just before the latest human
-      message), ``"first"`` (the first message after any system prompt) or ``"system"`` (a
-      system-role message there). A failed or slow (``recall_timeout``) recall is logged as
-      a warning and the model is called without it.
-    * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): each
-      message of the turn becomes a memory with the tokens ``role.<role>`` and
-      ``msg.<key>`` (a hash of container and message id). A ledger in the agent state and a
-      count of ``msg.<key>`` on the server make it idempotent: a resumed or replayed run (a
-      LangGraph checkpointer, the same thread) stores nothing twice. The recalled context is
-      never captured. A failure is logged (with the ingest job id when there is one) and
-      never breaks the reply; a job still running past ``wait_timeout`` is not sent again.
+      message), ``"first"`` (the first message) or ``"system"`` (appended to the one system
+      message). A failed or slow (``recall_timeout``) recall is logged as a warning and the
+      model is called without it.
+    * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): the
+      turn becomes notes, never a transcript: by default each message's statements (no
+      questions, greetings, acknowledgements or recalled block,
+      :func:`~membrane_integrations.core.notes.statements`); with ``extractor=`` (a callable
+      or a chat model, see :class:`~membrane_integrations.langchain.ChatModelExtractor`) the
+      facts it extracts. Notes go to a background writer
+      (:class:`~membrane_integrations.core.background.BackgroundWriter`): the reply never
+      waits; each write has ``write_timeout``; ``flush()`` / ``close()`` (or ``with``) wait
+      up to ``flush_timeout`` and return what could not be written, with its key. A note
+      carries the tokens ``role.<role>`` and ``msg.<key>``; the ledger in the agent state and
+      a count of ``msg.<key>`` on the server make it idempotent (a resumed or replayed run
+      stores nothing twice); the add waits for its ingest job on the writer's thread and an
+      ambiguous add is resolved through its add token there. A job still running past
+      ``wait_timeout`` is not sent again.
     * Either client is enough (``client=`` sync or async, or ``async_client=``): sync agents
       (``invoke``) use the sync one, async agents (``ainvoke``) the async one, the other being
       derived on first use and closed by ``close()`` / ``aclose()``.
@@ -71,12 +83,14 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         >>> from membrane_integrations.testing import ScriptedChatModel
         >>> with MembrainEmulator() as emu, emu.client() as client:
         ...     memory = MembrainMemoryMiddleware(client=client, container="eve")
-        ...     agent = create_agent(ScriptedChatModel(responses=["Ok.", "Tea."]),
-        ...                          middleware=[memory])
+        ...     agent_model = ScriptedChatModel(responses=["Ok.", "Tea."])
+        ...     agent = create_agent(agent_model, middleware=[memory])
         ...     _ = agent.invoke({"messages": [("user", "I drink tea.")]})
-        ...     out = agent.invoke({"messages": [("user", "What do I drink?")]})
-        ...     print(out["messages"][0].text.splitlines()[0], client.count())
-        <recalled_memories> 2
+        ...     _ = memory.flush()
+        ...     _ = agent.invoke({"messages": [("user", "What do I drink?")]})
+        ...     _ = memory.close()  # flushes: the question was not stored
+        ...     print(agent_model.requests[-1][0].text.splitlines()[0], client.count())
+        <recalled_memories> 1
     """
 
     def __init__(

@@ -36,22 +36,25 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
       record ``scope`` of every capture and the only trust scope of every recall, sent with
       ``actor_id`` and the ``max_sensitivity`` ceiling; only records whose scope equals it are
       shown (:class:`~membrane_integrations.membrane.tenancy.MembraneView`).
-    * **Recall** (``before_model``): a retrieve for the latest human message, ``k`` records of
-      the container with a salience of at least ``min_salience``, de-duplicated and cut to
-      ``max_context_chars``, kept in the state as ONE message fenced in
-      ``<recalled_memories>`` that says it is retrieved data, not instructions, replaced on
-      each new human message (placement as in
-      :class:`~membrane_integrations.langchain.MembrainMemoryMiddleware`). On membraned's
-      default SQLite store the order is by salience whatever the query; pass ``embeddings=``
-      (any LangChain ``Embeddings``) to re-rank a candidate pool by similarity. A failed or
-      slow (``recall_timeout``) recall is logged and the model is called without it.
-    * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): each
-      message of the turn becomes a semantic record ``<role> said <text>`` tagged
-      ``msg.<key>`` and ``role.<role>``. The ledger of stored keys lives in the agent state,
-      so a resumed or replayed run on the same thread (a LangGraph checkpointer) stores
-      nothing twice; membraned v0.2.0 cannot look a record up by tag, so the ledger (not the
-      server) is the check. The recalled context is never captured; a failure is logged and
-      never breaks the reply.
+    * **Recall** (``wrap_model_call``): a retrieve for the latest human message, ``k``
+      records of the container with a salience of at least ``min_salience``, de-duplicated
+      and cut to ``max_context_chars``, handed to the model as ONE block fenced in
+      ``<recalled_memories>`` (placement as in
+      :class:`~membrane_integrations.langchain.MembrainMemoryMiddleware`); the agent state
+      never holds it. On membraned's default SQLite store the order is by salience whatever
+      the query; pass ``embeddings=`` (any LangChain ``Embeddings``) to re-rank a candidate
+      pool by similarity. A failed or slow (``recall_timeout``) recall is logged and the
+      model is called without it.
+    * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): notes,
+      not a transcript (statements by default, or ``extractor=`` facts), written by a
+      background writer with a deadline per write (``write_timeout``; the client's own
+      default is none), flushed by ``flush()`` / ``close()`` within ``flush_timeout``. A
+      message's statements become a semantic record ``<role> said <text>``, an extracted
+      fact a record shown as the fact alone; both are tagged ``msg.<key>`` and
+      ``role.<role>``. A fact the extractor says replaces a recalled memory supersedes that
+      record. The ledger in the agent state keeps a resumed run from storing anything twice
+      (membraned v0.2.0 cannot look a record up by tag). A failure is logged and reported by
+      ``flush()``; it never breaks the reply.
     * Either client is enough (``MembraneClient`` and/or ``AsyncMembraneClient``); the other
       flavour is derived on first use and closed by ``close()`` / ``aclose()``.
 
@@ -62,13 +65,15 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         >>> def demo(addr: str) -> str:  # doctest: +SKIP
         ...     with MembraneClient(addr) as client:
         ...         memory = MembraneMemoryMiddleware(client=client)
-        ...         agent = create_agent(ScriptedChatModel(responses=["Ok.", "Vegan."]),
-        ...                              middleware=[memory])
+        ...         model = ScriptedChatModel(responses=["Ok.", "Vegan."])
+        ...         agent = create_agent(model, middleware=[memory])
         ...         agent.invoke({"messages": [("user", "I am vegan.")]},
         ...                      context={"user_id": "bob"})
-        ...         out = agent.invoke({"messages": [("user", "What do I eat?")]},
-        ...                            context={"user_id": "bob"})
-        ...         return out["messages"][0].text.splitlines()[2]
+        ...         memory.flush()  # captured in the background: wait for it
+        ...         agent.invoke({"messages": [("user", "What do I eat?")]},
+        ...                      context={"user_id": "bob"})
+        ...         memory.close()
+        ...         return model.requests[-1][0].text.splitlines()[2]
         >>> demo("localhost:9090")  # doctest: +SKIP
         '1. user said: I am vegan.'
     """

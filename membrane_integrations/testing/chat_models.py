@@ -113,6 +113,12 @@ class ScriptedChatModel(_ToolBindingChatModel):
 
     responses: list[AIMessage] = Field(default_factory=list)
     _next: int = PrivateAttr(default=0)
+    _seen: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
+
+    @property
+    def requests(self) -> list[list[BaseMessage]]:
+        """The messages of every call so far, in order (what the model was shown)."""
+        return self._seen
 
     @field_validator("responses", mode="before")
     @classmethod
@@ -136,6 +142,7 @@ class ScriptedChatModel(_ToolBindingChatModel):
             raise ValueError(
                 f"ScriptedChatModel ran out of responses after {len(self.responses)} calls"
             )
+        self._seen.append(list(messages))
         message = self.responses[self._next]
         self._next += 1
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -49,6 +49,7 @@ def _never_cross(memory: Any, alice: str, bob: str) -> None:
 
     def run(user: str, text: str) -> str:
         agent.invoke({"messages": [HumanMessage(text)]}, context={"user_id": user})
+        assert memory.flush(30.0) == []  # captured in the background: wait for it
         return "\n".join(m.text for m in recalled(model.requests[-1]))
 
     for user in (alice, bob):
