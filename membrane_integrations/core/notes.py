@@ -96,7 +96,8 @@ _ASKING = _wordset(
 # Words that only greet, thank, agree or close (same languages): a sentence made of nothing
 # else is courtesy, not a fact.
 _COURTESY_WORDS = _wordset(
-    """hi hello hey hiya yo howdy greetings there everyone good morning afternoon evening night bye goodbye
+    """hi hello hey hiya yo howdy greetings there everyone good morning afternoon evening night
+    bye goodbye
     see you later thanks thank thx ty cheers great cool nice awesome perfect ok okay k sure
     yes yeah yep no nope got it noted understood alright all right fine sounds no problem
     you're welcome please sorry hmm hm ah oh wow lol haha that that's it's this so very

@@ -29,7 +29,7 @@ from membrane_integrations.core.notes import (
         "Got it, thanks.",
         "¿Dónde vivo?",
         "Où est-ce que j'habite ?",
-        "我住在哪里？",
+        "我住在哪里\uff1f",
         "أين أعيش؟",
         "Tell me what I like",
         "<recalled_memories>\n1. I am vegan.\n</recalled_memories>",
