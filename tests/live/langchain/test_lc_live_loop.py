@@ -56,9 +56,7 @@ def daemon() -> Iterator[Membraned]:
 @pytest.fixture(params=["membrain", "membrane"])
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "membrain":
-        emu = request.getfixturevalue("emulator")
-        emu.set_faults()
-        yield from membrain_backend(emu)
+        yield from membrain_backend(request.getfixturevalue("emulator"))
     else:
         pytest.importorskip("grpc")
         server = request.getfixturevalue("daemon")
