@@ -1,7 +1,7 @@
 """What long-term memory costs an agent's reply, with the backend healthy, slowed or hung.
 
 Run ``python benchmarks/agent_turn_overhead.py`` (``--turns N``, default 12; ``--delay S``,
-default 2.0; ``--backends membrain,membrane``). A scripted LangChain agent (no model time, an
+default 2.0; ``--rounds R``, default 3; ``--backends membrain,membrane``). A scripted LangChain agent (no model time, an
 ``InMemorySaver`` checkpointer) plays one synthetic conversation (statements, questions,
 greetings and thanks, nothing from any benchmark data set) for each backend and condition:
 
@@ -208,47 +208,52 @@ def membrane_backend() -> Iterator[Backend]:
         yield Backend("membrane", (host, int(port)), build, stored, round_trip)
 
 
-def measure(backend: Backend, turns: int, delay: float) -> tuple[list[Result], float]:
-    results = [Result(backend.name, "off", *run_conversation(None, turns))]
-    for condition in ("normal", "delayed", "hung"):
-        container = f"bench-{condition}-{uuid.uuid4().hex[:6]}"
-        write_timeout = 1.0 if condition == "hung" else 60.0
-        proxy = None
-        if condition != "normal":
-            mode = "delay" if condition == "delayed" else "hang"
-            proxy = SlowProxy(backend.upstream, mode=mode, delay_s=delay)
-        try:
-            memory, client = backend.build(proxy.addr if proxy else None, container, write_timeout)
-            latencies, per_turn = run_conversation(memory, turns)
-            start = time.perf_counter()
-            unwritten = memory.close()
-            close_s = time.perf_counter() - start
-            client.close()
-        finally:
-            if proxy is not None:
-                proxy.close()
-        results.append(
-            Result(
-                backend.name,
-                condition,
-                latencies,
-                per_turn,
-                backend.stored(container),
-                len(unwritten),
-                close_s,
-            )
-        )
-    return results, backend.recall_round_trip(container)
+def measure(backend: Backend, turns: int, delay: float, rounds: int) -> tuple[list[Result], float]:
+    """``rounds`` rounds, each playing every condition once (interleaved), a fresh container
+    per round and condition; latencies pooled, what reached the backend summed."""
+    run_conversation(None, 2)  # warm-up: imports and graph compilation are nobody's cost
+    results = {c: Result(backend.name, c, [], 0.0) for c in ("off", "normal", "delayed", "hung")}
+    for round_no in range(rounds):
+        latencies, per_turn = run_conversation(None, turns)
+        results["off"].latencies += latencies
+        results["off"].checkpoint_bytes += per_turn / rounds
+        for condition in ("normal", "delayed", "hung"):
+            container = f"bench-{condition}-{uuid.uuid4().hex[:6]}"
+            write_timeout = 1.0 if condition == "hung" else 60.0
+            proxy = None
+            if condition != "normal":
+                mode = "delay" if condition == "delayed" else "hang"
+                proxy = SlowProxy(backend.upstream, mode=mode, delay_s=delay)
+            try:
+                addr = proxy.addr if proxy else None
+                memory, client = backend.build(addr, container, write_timeout)
+                latencies, per_turn = run_conversation(memory, turns)
+                start = time.perf_counter()
+                unwritten = memory.close()
+                close_s = time.perf_counter() - start
+                client.close()
+            finally:
+                if proxy is not None:
+                    proxy.close()
+            result = results[condition]
+            result.latencies += latencies
+            result.checkpoint_bytes += per_turn / rounds
+            result.stored = (result.stored or []) + [
+                f"{round_no}\t{text}" for text in backend.stored(container)
+            ]
+            result.unwritten += len(unwritten)
+            result.close_s = max(result.close_s, close_s)
+    return list(results.values()), backend.recall_round_trip(container)
 
 
-def report(results: list[Result], round_trip: float, turns: int) -> None:
+def report(results: list[Result], round_trip: float, turns: int, rounds: int) -> None:
     said = (SCRIPT * (turns // len(SCRIPT) + 1))[:turns]
     expected = sorted({s for s in said if statements(s) is not None})
     questions = {s for s in said if s.rstrip().endswith("?")}
     off = results[0]
     base50, base95 = _pct(off.latencies, 0.5), _pct(off.latencies, 0.95)
     print(
-        f"\n== {off.backend}: {turns} turns, recall_timeout {RECALL_TIMEOUT}s, "
+        f"\n== {off.backend}: {rounds} x {turns} turns, recall_timeout {RECALL_TIMEOUT}s, "
         f"recall round trip (p50) {round_trip * 1000:.1f} ms"
     )
     print(
@@ -262,9 +267,11 @@ def report(results: list[Result], round_trip: float, turns: int) -> None:
             stored = dups = qs = "-"
         else:
             got = set(r.stored)
-            stored = f"{100 * len(got & set(expected)) / len(expected):.0f}%"
+            texts = [entry.split("\t", 1)[1] for entry in got]
+            share = sum(t in expected for t in texts) / (len(expected) * rounds)
+            stored = f"{100 * share:.0f}%"
             dups = str(len(r.stored) - len(got))
-            qs = str(len(got & questions))
+            qs = str(sum(t in questions for t in texts))
         print(
             f"{r.condition:<9} {p50 * 1000:>8.1f} {p95 * 1000:>8.1f} "
             f"{(p50 - base50) * 1000:>8.1f} {(p95 - base95) * 1000:>8.1f} "
@@ -283,6 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=len(SCRIPT))
     parser.add_argument("--delay", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="membrain,membrane")
     args = parser.parse_args()
     for name in args.backends.split(","):
@@ -294,8 +302,8 @@ def main() -> None:
             print(f"\n== {name}: skipped ({type(exc).__name__}: {exc})")
             continue
         try:
-            results, round_trip = measure(backend, args.turns, args.delay)
-            report(results, round_trip, args.turns)
+            results, round_trip = measure(backend, args.turns, args.delay, args.rounds)
+            report(results, round_trip, args.turns, args.rounds)
         finally:
             context.__exit__(None, None, None)
 
