@@ -1,9 +1,10 @@
 """What long-term memory costs an agent's reply, with the backend healthy, slowed or hung.
 
 Run ``python benchmarks/agent_turn_overhead.py`` (``--turns N``, default 12; ``--delay S``,
-default 2.0; ``--rounds R``, default 3; ``--backends membrain,membrane``). A scripted LangChain agent (no model time, an
-``InMemorySaver`` checkpointer) plays one synthetic conversation (statements, questions,
-greetings and thanks, nothing from any benchmark data set) for each backend and condition:
+default 2.0; ``--rounds R``, default 3; ``--backends membrain,membrane``). A scripted LangChain
+agent (no model time, an ``InMemorySaver`` checkpointer) plays one synthetic conversation
+(statements, questions, greetings and thanks, nothing from any benchmark data set) for each
+backend and condition, the conditions interleaved round by round:
 
 * ``off``: no memory middleware (the baseline of every ratio);
 * ``normal``: the middleware on the backend directly (the emulator / membraned on loopback);
