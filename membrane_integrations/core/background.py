@@ -83,19 +83,41 @@ class _Job:
     write: Write
 
 
+IDLE_EXIT = (
+    5.0  # seconds a worker thread waits for work before it ends (a new one starts on demand)
+)
+
+
 class _Worker:
     """One thread and its queue; it runs the writes of the containers hashed to it, in order."""
 
     def __init__(self, owner: BackgroundWriter, index: int, max_pending: int) -> None:
         self.owner = owner
+        self.index = index
         self.queue: queue.Queue[object] = queue.Queue(maxsize=max_pending)
         self.current: _Job | None = None
+        self.alive = True
         self.thread = threading.Thread(target=self._loop, name=f"{owner.name}-{index}", daemon=True)
         self.thread.start()
 
+    def _idle(self) -> bool:
+        """End this worker if nothing came (under the owner's lock, so no submit races it)."""
+        with self.owner._lock:
+            if self.queue.empty():
+                self.alive = False
+                if self.owner._workers[self.index] is self:
+                    self.owner._workers[self.index] = None
+                return True
+        return False
+
     def _loop(self) -> None:
         while True:
-            item = self.queue.get()
+            try:
+                item = self.queue.get(timeout=IDLE_EXIT)
+            except queue.Empty:
+                if self._idle():
+                    return
+                continue
             if item is _STOP:
                 return
             assert isinstance(item, _Job)
@@ -149,16 +171,19 @@ class BackgroundWriter:
         self._closed = False
         self._max_pending = max_pending
         self._count = workers
-        self._workers: list[_Worker] = []
+        self._workers: list[_Worker | None] = [None] * workers
         self._started = itertools.count()
         _LIVE.add(self)
 
     # -- submitting ---------------------------------------------------------------------------
 
     def _worker_for(self, container: str) -> _Worker:
-        if not self._workers:  # threads start on the first write, not at construction
-            self._workers = [_Worker(self, i, self._max_pending) for i in range(self._count)]
-        return self._workers[zlib.crc32(container.encode("utf-8")) % self._count]
+        # under self._lock: a thread starts on the first write and ends when idle
+        index = zlib.crc32(container.encode("utf-8")) % self._count
+        worker = self._workers[index]
+        if worker is None or not worker.alive:
+            worker = self._workers[index] = _Worker(self, index, self._max_pending)
+        return worker
 
     def submit(self, container: str, key: str, write: Write) -> bool:
         """Queue ``write`` for ``container``; ``False`` when refused (logged, and reported by
@@ -221,7 +246,7 @@ class BackgroundWriter:
 
     def _in_flight(self, reason: str) -> list[Unwritten]:
         jobs: list[_Job] = []
-        for worker in self._workers:
+        for worker in self._live_workers():
             current = worker.current
             if current is not None:
                 jobs.append(current)
@@ -257,7 +282,7 @@ class BackgroundWriter:
             self._closed = True
         done = self._wait(timeout)
         still: list[Unwritten] = []
-        for worker in self._workers:
+        for worker in self._live_workers():
             if not done:
                 dropped = _drain(worker.queue)
                 with self._lock:
@@ -279,6 +304,10 @@ class BackgroundWriter:
                 )
         _LIVE.discard(self)
         return self._take(still)
+
+    def _live_workers(self) -> list[_Worker]:
+        with self._lock:
+            return [w for w in self._workers if w is not None]
 
     async def aflush(self, timeout: float | None = None) -> list[Unwritten]:
         """:meth:`flush` for async code (waits in a thread)."""

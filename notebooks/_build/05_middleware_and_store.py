@@ -4,8 +4,9 @@
 # `MembrainMemoryMiddleware` and `MembraneMemoryMiddleware` are LangChain 1.x **agent
 # middlewares**: add one to `create_agent(..., middleware=[memory])` and the agent remembers
 # without ever calling a memory tool. Before each model call the middleware searches the user's
-# memories for the latest message and hands the model ONE fenced message marked as recalled
-# data (replaced, never piled up); after the run it stores the turn, once per message.
+# memories for the latest message and hands the model ONE fenced block marked as recalled data
+# (in the model request only: the thread keeps just the conversation); after the reply a
+# background writer stores the turn's statements (not its questions), once per message.
 #
 # Here a user states a preference in one thread; in another thread (no shared chat history)
 # the agent answers from it. The user comes from the application, per run, through the agent's
@@ -84,40 +85,44 @@ agent = create_agent(
 )
 
 
-def say(agent, text: str, thread: str, user: str) -> str:
+def say(agent, memory, text: str, thread: str, user: str) -> str:
     state = agent.invoke(
         {"messages": [{"role": "user", "content": text}]},
         config={"configurable": {"thread_id": thread}},
         context={"user_id": user},
     )
+    # capture is written in the background after the reply; the demo waits for it so that the
+    # next turn can recall it (an application just calls memory.close() when it shuts down)
+    assert memory.flush() == []
     print(f"user ({user}, thread {thread}): {text}\nagent: {state['messages'][-1].text}")
     return state["messages"][-1].text
 
 
-_ = say(agent, "I am vegetarian and avoid fish.", thread="monday", user="bob")
+_ = say(agent, memory, "I am vegetarian and avoid fish.", thread="monday", user="bob")
 
 # %% [markdown]
 # A new thread: no chat history is shared, and the model calls no tool. The middleware
 # recalled Bob's preference and put it in front of the question, fenced and marked as data:
 
 # %%
-answer = say(agent, "What should I cook tonight?", thread="friday", user="bob")
+answer = say(agent, memory, "What should I cook tonight?", thread="friday", user="bob")
 model_input(model)
 assert answer == "From memory: I am vegetarian and avoid fish."
 
 # %% [markdown]
-# Each model call replaces the recalled message (one stable id), so the thread's state holds
-# one copy however long it gets; and the stored turn is not stored again when the thread
-# resumes. Alice, another user of the same agent, sees none of Bob's memories.
+# The recalled block was part of the model request only: the thread's state holds no copy of
+# it, however long it gets. Questions are not stored (only Bob's statement is), and a stored
+# turn is not stored again when the thread resumes. Alice, another user of the same agent,
+# sees none of Bob's memories.
 
 # %%
 from membrane_integrations.membrain.tenancy import container_filter
 
-_ = say(agent, "And for dessert?", thread="friday", user="bob")
+_ = say(agent, memory, "And for dessert?", thread="friday", user="bob")
 state = agent.get_state({"configurable": {"thread_id": "friday"}}).values
 recalled = [m for m in state["messages"] if m.id == memory.recall_id]
 print("recalled messages in the thread:", len(recalled))
-_ = say(agent, "What should I cook tonight?", thread="alice-1", user="alice")
+_ = say(agent, memory, "What should I cook tonight?", thread="alice-1", user="alice")
 
 print("bob's memories:", client.count(scope=[container_filter("bob")]))
 
@@ -148,10 +153,10 @@ membrane_client = MembraneClient(daemon.addr)
 membrane_memory = MembraneMemoryMiddleware(client=membrane_client, capture="user", k=3)
 model = AnswerFromMemory(requests=[])
 agent = create_agent(model, tools=[], middleware=[membrane_memory], checkpointer=InMemorySaver())
-_ = say(agent, "I am vegetarian and avoid fish.", thread="monday", user="bob")
-_ = say(agent, "What should I cook tonight?", thread="friday", user="bob")
+_ = say(agent, membrane_memory, "I am vegetarian and avoid fish.", thread="monday", user="bob")
+_ = say(agent, membrane_memory, "What should I cook tonight?", thread="friday", user="bob")
 model_input(model)
-_ = say(agent, "What should I cook tonight?", thread="alice-1", user="alice")
+_ = say(agent, membrane_memory, "What should I cook tonight?", thread="alice-1", user="alice")
 
 # %%
 %%membraned

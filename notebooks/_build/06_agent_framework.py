@@ -65,6 +65,7 @@ for fact in (
     "Bob is vegetarian and avoids fish.",
 ):
     print((await agent.run(fact, session=bob)).text)
+await memory.aflush()  # capture is written in the background after the reply: wait for it here
 
 # %% [markdown]
 # ### A new run, and what the model was given
@@ -113,6 +114,7 @@ membrane_memory = MembraneContextProvider(
 chat = ScriptedChatClient(answer_from_memory)
 agent = Agent(client=chat, context_providers=[membrane_memory])
 await agent.run("I am vegetarian and avoid fish.")
+await membrane_memory.aflush()
 with membrane_memory.identity(container="bob", actor_id="kitchen-app", max_sensitivity="low"):
     reply = await agent.run("What should I cook tonight?")
 model_input(chat)

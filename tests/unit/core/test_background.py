@@ -105,3 +105,21 @@ def test_bad_settings_are_refused() -> None:
     for kwargs in ({"write_timeout": 0}, {"max_pending": 0}, {"workers": 0}, {"flush_timeout": -1}):
         with pytest.raises(InvalidRequestError):
             BackgroundWriter(**kwargs)  # type: ignore[arg-type]
+
+
+def test_an_idle_worker_ends_and_a_new_one_starts_on_the_next_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from membrane_integrations.core import background
+
+    monkeypatch.setattr(background, "IDLE_EXIT", 0.05)
+    stored: list[int] = []
+    writer = BackgroundWriter()
+    writer.submit("c", "k1", lambda d: stored.append(1))
+    assert writer.flush(WAIT) == []
+    first = writer._workers[0]
+    assert first is not None
+    _poll(lambda: not first.thread.is_alive())  # no thread kept for an idle writer
+    writer.submit("c", "k2", lambda d: stored.append(2))
+    assert writer.flush(WAIT) == [] and stored == [1, 2]
+    assert writer.close() == []
