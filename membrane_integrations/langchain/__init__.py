@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the real names for type checkers and IDEs
     from .chat_history_membrain import MembrainChatMessageHistory
     from .chat_history_membrane import MembraneChatMessageHistory
     from .embeddings import WordLlamaEmbeddings
+    from .extractor import ChatModelExtractor
     from .membrain_middleware import MembrainMemoryMiddleware
     from .membrain_retriever import MembrainRetriever
     from .membrain_toolkit import MembrainToolkit
@@ -85,6 +86,7 @@ _LAZY = {
         )
     },
     "WordLlamaEmbeddings": ".embeddings",
+    "ChatModelExtractor": ".extractor",
     "MembrainStore": ".store_membrain",
     "MembraneStore": ".store_membrane",
     "MembrainChatMessageHistory": ".chat_history_membrain",
@@ -115,6 +117,7 @@ _LAZY = {
 
 
 __all__ = [
+    "ChatModelExtractor",
     "MembrainAddTool",
     "MembrainChatMessageHistory",
     "MembrainDeleteTool",
