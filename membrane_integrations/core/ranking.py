@@ -263,6 +263,8 @@ def _ranked(scores: Scores, salience: Scores, positive_only: bool = False) -> An
 
 
 def _minmax(scores: Scores) -> Scores:
+    if scores.shape[0] == 0:
+        return scores
     low, high = float(scores.min()), float(scores.max())
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 

@@ -97,6 +97,8 @@ def test_hybrid_order_lexical_alone_then_salience_then_input_order() -> None:
     # no match: salience decides, then input order
     assert hybrid_order("violin", texts, salience=[0.1, 0.5, 0.5, 0.9]) == [3, 1, 2, 0]
     assert hybrid_order("tea", []) == []
+    assert hybrid_order("tea", [], semantic=[]) == []
+    assert hybrid_order("tea", [], semantic=[], fusion="rrf") == []
 
 
 def test_hybrid_order_fuses_semantic_side_from_each_source() -> None:
