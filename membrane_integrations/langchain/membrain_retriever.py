@@ -113,8 +113,9 @@ class MembrainRetriever(PlannedRetriever):
     the container's memory nodes, orders them by the package's hybrid ranking (BM25 over their
     texts fused with the server's scores) and returns ``k`` memories; with
     ``include_edges=True`` the edges touching them follow (they never take a memory's place).
-    The pool is always a server-reranked search, so ``rerank`` no longer changes the result
-    (kept so existing configurations load).
+    ``rerank`` defaults to ``None``, meaning "a server-reranked pool unless edges are wanted";
+    ``False`` asks for the raw graph ranking, where edges share the pool with the memories
+    (fewer memories to choose from).
     """
 
     _client_names = "client= (MembrainClient) and/or async_client="
@@ -143,6 +144,7 @@ class MembrainRetriever(PlannedRetriever):
                 tenancy,
                 size,
                 scope=self.scope,
+                rerank=(not self.include_edges) if self.rerank is None else self.rerank,
                 response_format=self.response_format,
             ),
         )

@@ -8,8 +8,8 @@ memories on average). Here a surface asks the server for a reranked pool of memo
 container (:func:`~.tenancy.visible_search`, the tenancy rule, unchanged), re-orders it with
 the package's hybrid ranking (:func:`~membrane_integrations.core.ranking.hybrid_order`: BM25
 over the pool's texts fused with the server's scores as the semantic side) and keeps the best
-``k``. Edges of the reply (none from a reranked search; some when a caller sends its own
-search to :func:`choose`) come after the chosen memories, only those touching one of them:
+``k``. Edges of the reply (none from a reranked search; some from a raw one, which the
+retriever sends when asked for edges) come after the chosen memories, only those touching one of them:
 they add context and never take a memory's place.
 
 The retriever, the AutoGen memory, the agent middleware and the Agent Framework provider all
@@ -65,9 +65,13 @@ def search_args(
     k: int,
     *,
     scope: Sequence[str] | None = None,
+    rerank: bool = True,
     response_format: str = "raw",
 ) -> dict[str, Any]:
     """The keyword arguments of the pool search: anchored container filter first, then ``scope``.
+
+    ``rerank=False`` asks for the raw graph ranking instead (nodes and edges sharing the pool),
+    for a caller that wants the edges themselves.
 
     >>> args = search_args(Tenancy("bob"), 5, scope=["type\\\\.note"])
     >>> args["k"], args["scope"][0], args["rerank"]
@@ -77,7 +81,7 @@ def search_args(
         "k": pool_size(k),
         "scope": tenancy.read_scope(scope),
         "response_format": response_format,
-        "rerank": True,
+        "rerank": rerank,
     }
 
 
