@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 from ..core.notes import Extractor, Note
 from ..membrain import AsyncMembrainClient
 from ..membrain.capture import write_note
-from ..membrain.tenancy import Tenancy, visible_search
+from ..membrain.recall import arecall
+from ..membrain.tenancy import Tenancy
 from ._base import BackendContextProvider
 from .config import MembrainContextConfig
 from .identity import MembrainIdentity
@@ -95,20 +96,16 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
             await self._client.aclose()
 
     async def _recall(self, identity: MembrainIdentity, query: str) -> list[str]:
-        tenancy = Tenancy(identity.container)
-        response = await self._client.search(
+        found = await arecall(
+            self._client,
+            Tenancy(identity.container),
             query,
-            k=self._config.k,
-            scope=tenancy.read_scope(self._config.scope),
-            response_format="raw",
-            rerank=self._config.rerank,
+            self._config.k,
+            scope=self._config.scope,
+            min_score=self._config.min_score,
         )
-        # Defence in depth: a hit without our container token is never shown.
-        return [
-            node.content
-            for node in visible_search(tenancy, response).nodes
-            if node.semantic_score >= self._config.min_score
-        ]
+        # arecall keeps only hits with our container token: never another tenant's.
+        return [node.content for node in found.nodes]
 
     def _write(
         self, identity: MembrainIdentity, role: str, note: Note, key: str, deadline: float
