@@ -9,8 +9,12 @@ container (:func:`~.tenancy.visible_search`, the tenancy rule, unchanged), re-or
 the package's hybrid ranking (:func:`~membrane_integrations.core.ranking.hybrid_order`: BM25
 over the pool's texts fused with the server's scores as the semantic side) and keeps the best
 ``k``. Edges of the reply (none from a reranked search; some from a raw one, which the
-retriever sends when asked for edges) come after the chosen memories, only those touching one of them:
-they add context and never take a memory's place.
+retriever sends when asked for edges) come after the chosen memories, only those touching one
+of them: they add context and never take a memory's place.
+
+Why this pool, measured on LoCoMo's development conversations (benchmarks/recall_quality.py,
+k=10): the server's reranked order alone recalled 0.44 of the evidence; the same pool re-ranked
+here 0.51 at 40 nodes and 0.57 at 100; a raw pool of 100 hits (5.5 memories) 0.47.
 
 The retriever, the AutoGen memory, the agent middleware and the Agent Framework provider all
 call :func:`search_args` and :func:`choose` (or :func:`recall` / :func:`arecall`, which send
