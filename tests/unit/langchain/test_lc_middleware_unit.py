@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -118,3 +119,74 @@ def test_a_model_cannot_set_the_container(memory: MembrainMemoryMiddleware) -> N
     with pytest.raises(InvalidRequestError, match="must be a string"):
         memory.resolve_container(Runtime())  # type: ignore[arg-type]
     assert "user_id" in repr(memory) and "k" not in repr(memory).split("(")[0]
+
+
+class _Runtime:
+    context = {"user_id": "bob"}
+
+
+def _recording(memory: MembrainMemoryMiddleware) -> list[tuple[str, str, str | None]]:
+    written: list[tuple[str, str, str | None]] = []
+
+    def write(identity: Any, role: str, note: Any, key: str, deadline: float) -> None:
+        written.append((role, note.text, note.replaces))
+
+    memory._write = write  # type: ignore[method-assign]
+    return written
+
+
+def test_capture_queues_statements_only_and_the_reply_state_just_the_ledger() -> None:
+    client = MembrainClient("k", base_url="http://127.0.0.1:9")
+    memory = MembrainMemoryMiddleware(client=client, capture="user_and_assistant")
+    written = _recording(memory)
+    state = {
+        "messages": [
+            HumanMessage("Hi! I am vegan. What can I cook?", id="h1"),
+            AIMessage("Sure! Lentils are great.", id="a1"),
+        ]
+    }
+    update = memory.after_agent(state, _Runtime())  # type: ignore[arg-type]
+    assert memory.flush(30.0) == []
+    assert written == [("user", "I am vegan.", None), ("assistant", "Lentils are great.", None)]
+    assert update is not None and len(update["memory_captured"]) == 2
+    # replayed with the ledger: nothing queued again
+    assert memory.after_agent({**state, **update}, _Runtime()) is None  # type: ignore[arg-type]
+    memory.close()
+    client.close()
+
+
+def test_a_failing_or_babbling_extractor_falls_back_to_the_statements(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = MembrainClient("k", base_url="http://127.0.0.1:9")
+    babbling = ScriptedChatModel(responses=["I cannot do JSON today."])
+    for extractor in (babbling, lambda turn: 1 / 0):
+        memory = MembrainMemoryMiddleware(client=client, extractor=extractor)
+        written = _recording(memory)
+        state = {"messages": [HumanMessage("I moved to Oslo. Any tips?", id="h")]}
+        with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
+            memory.after_agent(state, _Runtime())  # type: ignore[arg-type]
+            assert memory.flush(30.0) == []
+        assert written == [("note", "I moved to Oslo.", None)]
+        assert "extractor failed; storing the turn's statements instead" in caplog.text
+        memory.close()
+    client.close()
+
+
+def test_an_extractor_reads_the_recall_of_its_turn() -> None:
+    client = MembrainClient("k", base_url="http://127.0.0.1:9")
+    turns: list[Any] = []
+    memory = MembrainMemoryMiddleware(
+        client=client,
+        extractor=lambda turn: turns.append(turn) or ["User lives in Oslo."],
+    )
+    written = _recording(memory)
+    human = HumanMessage("I moved to Oslo.", id="h")
+    memory._remember(("bob", "h"), ["User lives in Bergen."])
+    memory.after_agent({"messages": [human]}, _Runtime())  # type: ignore[arg-type]
+    assert memory.flush(30.0) == []
+    assert turns[0].recalled == ("User lives in Bergen.",)
+    assert turns[0].messages == (("user", "I moved to Oslo."),)
+    assert written == [("note", "User lives in Oslo.", None)]
+    memory.close()
+    client.close()
