@@ -87,7 +87,10 @@ OPEN_FENCE = "<recalled_memories>"
 CLOSE_FENCE = "</recalled_memories>"
 LEDGER_SIZE = 1000
 RECALL_CACHE = 256  # recalls kept per middleware so a tool loop does not search again
-_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="memory-recall")
+# Sync recalls run on daemon threads, at most this many per middleware at once: a hung backend
+# whose client has no timeout of its own (Membrane's default) can neither hold a reply, nor hold
+# the interpreter at exit, nor starve another middleware's recalls.
+RECALL_THREADS = 4
 
 I = TypeVar("I")  # noqa: E741
 
@@ -238,6 +241,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         )
         self._recalled: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
         self._recalled_lock = threading.Lock()
+        self._recall_slots = threading.BoundedSemaphore(RECALL_THREADS)
         if container is not None:
             self._identity(container)  # a bad fixed container fails at construction
 
@@ -375,15 +379,40 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         cached = self._cached(slot)
         if cached is not None:
             return cached  # a tool loop of the same turn: no second search
-        future = _POOL.submit(self._recall, identity, query)
+        future = self._start_recall(identity, query)
+        if future is None:
+            logger.warning(
+                "%s recall for container %r skipped: %d earlier recalls are still waiting for "
+                "the backend; the run goes on without it",
+                type(self).__name__,
+                container,
+                RECALL_THREADS,
+            )
+            return None
         try:
             return self._remember(slot, future.result(timeout=self.recall_timeout))
         except concurrent.futures.TimeoutError:
-            future.cancel()
             self._recall_failed(container, None)
         except Exception as exc:
             self._recall_failed(container, exc)
         return None
+
+    def _start_recall(self, identity: I, query: str) -> concurrent.futures.Future[list[str]] | None:
+        """Run the sync recall on a daemon thread; ``None`` when all recall slots are busy."""
+        if not self._recall_slots.acquire(blocking=False):
+            return None
+        future: concurrent.futures.Future[list[str]] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self._recall(identity, query))
+            except BaseException as exc:
+                future.set_exception(exc)
+            finally:
+                self._recall_slots.release()
+
+        threading.Thread(target=run, name=f"{self.name}-recall", daemon=True).start()
+        return future
 
     async def _arecall_now(self, request: ModelRequest[Any]) -> list[str] | None:
         plan = self._plan(request)

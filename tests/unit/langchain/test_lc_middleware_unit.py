@@ -190,3 +190,38 @@ def test_an_extractor_reads_the_recall_of_its_turn() -> None:
     assert written == [("note", "User lives in Oslo.", None)]
     memory.close()
     client.close()
+
+
+def test_hung_sync_recalls_are_bounded_per_middleware(caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from membrane_integrations.langchain._middleware import RECALL_THREADS
+
+    client = MembrainClient("k", base_url="http://127.0.0.1:9")
+    memory = MembrainMemoryMiddleware(client=client, recall_timeout=0.05)
+    release = threading.Event()
+    memory._recall = lambda identity, query: release.wait(30.0) and ["late"]  # type: ignore[method-assign]
+
+    def ask(n: int) -> list[str] | None:
+        request = ModelRequest(
+            model=ScriptedChatModel(responses=[]),
+            messages=[HumanMessage(f"q{n}", id=f"h{n}")],
+            runtime=_Runtime(),  # type: ignore[arg-type]
+        )
+        return memory._recall_now(request)
+
+    with caplog.at_level(logging.WARNING, "membrane_integrations.langchain.middleware"):
+        assert [ask(n) for n in range(RECALL_THREADS)] == [None] * RECALL_THREADS
+        assert caplog.text.count("took longer than 0.05s") == RECALL_THREADS
+        assert ask(99) is None  # no slot left: skipped at once, no thread started
+        assert "earlier recalls are still waiting" in caplog.text
+    release.set()
+    end = threading.Event()
+    for _ in range(600):  # the stuck recalls finish and give their slots back
+        if memory._recall_slots.acquire(blocking=False):
+            memory._recall_slots.release()
+            break
+        end.wait(0.05)
+    memory._recall = lambda identity, query: ["I am vegan."]  # type: ignore[method-assign]
+    assert ask(100) == ["I am vegan."]
+    client.close()
