@@ -33,17 +33,18 @@ _LIST_QUERY = "item"  # any text: with a scope of at most MAX_K memories the ord
 
 @dataclass(frozen=True)
 class Listed:
-    """One listed memory: its id, content and (for search hits) its semantic score."""
+    """One listed memory: its id, content, (for search hits) its semantic score, its scope."""
 
     id: str
     content: str
     score: float | None = None
+    scope: tuple[str, ...] = ()
 
 
 def scoped_hits(tenancy: Tenancy, response: SearchResponse, pattern: str) -> list[Listed]:
     """The search hits the container owns and the pattern matches, in ranked order."""
     return [
-        Listed(hit.id, hit.content, hit.semantic_score)
+        Listed(hit.id, hit.content, hit.semantic_score, tuple(hit.scope or ()))
         for hit in visible_search(tenancy, response).results
         if isinstance(hit, MemoryNode) and token_matches([pattern], hit.scope)
     ]
@@ -51,7 +52,7 @@ def scoped_hits(tenancy: Tenancy, response: SearchResponse, pattern: str) -> lis
 
 def _exported(tenancy: Tenancy, graph: GraphExport, pattern: str) -> list[Listed]:
     return [
-        Listed(node.id, node.content)
+        Listed(node.id, node.content, scope=tuple(node.scope or ()))
         for node in visible_nodes(tenancy, graph.nodes)
         if token_matches([pattern], node.scope)
     ]

@@ -19,6 +19,9 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import json
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
@@ -37,9 +40,11 @@ from langgraph.store.base import (
     Result,
     SearchItem,
     SearchOp,
+    TTLConfig,
 )
 
-from ..core.errors import InvalidRequestError
+from ..core.errors import InvalidRequestError, NotFoundError
+from ..core.ttl import AsyncSweeper, Clock, Expiry, Sweeper, check_ttl, system_clock
 
 __all__ = [
     "BackendStore",
@@ -115,10 +120,15 @@ class Envelope:
 
 @dataclass(frozen=True)
 class Row:
-    """A stored item and the backend's id for it."""
+    """A stored item, the backend's id for it, and its expiry (``None``: no TTL)."""
 
     id: str
     item: Envelope
+    expiry: Expiry | None = None
+
+    def expired(self, now: datetime) -> bool:
+        """True when the item has a TTL and it has run out at ``now``."""
+        return self.expiry is not None and self.expiry.expired(now)
 
 
 def now() -> datetime:
@@ -230,20 +240,24 @@ def _under(rows: Iterable[Row], prefix: tuple[str, ...]) -> list[Row]:
     return [r for r in rows if r.item.namespace[: len(prefix)] == prefix]
 
 
-def _search_listed(rows: Iterable[Row], op: SearchOp) -> list[SearchItem]:
+def _search_listed(rows: Iterable[Row], op: SearchOp) -> list[tuple[Row, float | None]]:
     kept = [r for r in _under(rows, op.namespace_prefix) if matches(r.item.value, op.filter)]
-    page = _newest_first(kept)[op.offset : op.offset + op.limit]
-    return [r.item.item(search=True) for r in page]  # type: ignore[misc]
+    return [(r, None) for r in _newest_first(kept)[op.offset : op.offset + op.limit]]
 
 
-def _search_ranked(ranked: Iterable[tuple[Row, float | None]], op: SearchOp) -> list[SearchItem]:
+def _search_ranked(
+    ranked: Iterable[tuple[Row, float | None]], op: SearchOp
+) -> list[tuple[Row, float | None]]:
     kept = [
         (row, score)
         for row, score in ranked
         if row.item.namespace[: len(op.namespace_prefix)] == op.namespace_prefix
         and matches(row.item.value, op.filter)
     ]
-    page = kept[op.offset : op.offset + op.limit]
+    return kept[op.offset : op.offset + op.limit]
+
+
+def _search_items(page: list[tuple[Row, float | None]]) -> list[SearchItem]:
     return [row.item.item(score, search=True) for row, score in page]  # type: ignore[misc]
 
 
@@ -252,9 +266,7 @@ def _last_puts(ops: Sequence[Op]) -> dict[tuple[tuple[str, ...], str], PutOp]:
     for op in ops:
         if isinstance(op, PutOp):
             if op.ttl is not None:
-                raise InvalidRequestError(
-                    "this store does not support TTL (supports_ttl is False)", field="ttl"
-                )
+                check_ttl(op.ttl)
             if op.value is not None:
                 check_value(op.value)
             puts.pop((op.namespace, op.key), None)
@@ -273,15 +285,79 @@ def _check_namespace(namespace: tuple[str, ...]) -> None:
             )
 
 
+class _Reads:
+    """What the read phase of one batch saw and must refresh (pure bookkeeping)."""
+
+    def __init__(self, store: BackendStore, ops: Sequence[Op], puts: dict[Any, PutOp]) -> None:
+        self.now = store._clock()
+        self.omit = bool(store.ttl_config and store.ttl_config.get("omit_expired"))
+        self._put_keys = set(puts)
+        self._refresh: dict[str, tuple[Row, Expiry]] = {}
+
+    def live(self, rows: Iterable[Row]) -> list[Row]:
+        """The rows a read may return: expired ones are left out under ``omit_expired``."""
+        return [r for r in rows if not (self.omit and r.expired(self.now))]
+
+    def got(self, op: GetOp, rows: list[Row]) -> Item | None:
+        """The result of a get, noting the item for a refresh when the op asks for one."""
+        kept = self.live(_one_per_key(rows))
+        if not kept:
+            return None
+        if op.refresh_ttl:
+            self._note(kept[0])
+        return kept[0].item.item()
+
+    def found(self, op: SearchOp, page: list[tuple[Row, float | None]]) -> list[SearchItem]:
+        """The result of a search, noting its page for a refresh when the op asks for one."""
+        if op.refresh_ttl:
+            for row, _ in page:
+                self._note(row)
+        return _search_items(page)
+
+    def _note(self, row: Row) -> None:
+        if row.expiry is None or (row.item.namespace, row.item.key) in self._put_keys:
+            return  # no TTL, or a put of this batch sets the expiry anyway
+        fresh = row.expiry.refreshed(self.now)
+        if fresh != row.expiry:
+            self._refresh[row.id] = (row, fresh)
+
+    def refreshes(self) -> list[tuple[Row, Expiry]]:
+        """The expiries to write back: each read item's TTL counted again from now."""
+        return list(self._refresh.values())
+
+    def expiry(self, put: PutOp) -> Expiry | None:
+        """The expiry a put gives its item."""
+        return None if put.ttl is None else Expiry.start(self.now, put.ttl)
+
+
 class BackendStore(BaseStore):
     """A LangGraph ``BaseStore`` over a backend's primitives (see the module doc).
 
-    Subclasses implement the ``_rows`` / ``_key_rows`` / ``_write`` / ``_remove`` / ``_rank``
-    primitives and their ``_a*`` twins; ``_rank`` returns ``None`` when no query ranking is
-    available, and the search then lists (score ``None``).
+    Subclasses implement the ``_rows`` / ``_key_rows`` / ``_write`` / ``_remove`` / ``_rank`` /
+    ``_refresh`` / ``_sweep`` primitives and their ``_a*`` twins, and call :meth:`_init_ttl`;
+    ``_rank`` returns ``None`` when no query ranking is available, and the search then lists
+    (score ``None``).
+
+    TTL follows LangGraph (as its ``PostgresStore``): ``put(..., ttl=minutes)`` (or the
+    config's ``default_ttl``) gives an item an expiry; a get or search with ``refresh_ttl``
+    (the config's ``refresh_on_read``, default on) counts it again from the read; with
+    ``omit_expired`` an expired item is hidden from get, search and namespace listings before
+    a sweep removes it; :meth:`sweep_ttl` removes every expired item now, and
+    :meth:`start_ttl_sweeper` does so every ``sweep_interval_minutes`` (default 5).
     """
 
-    supports_ttl = False
+    supports_ttl = True
+
+    def _init_ttl(self, ttl: TTLConfig | None, clock: Clock | None) -> None:
+        if ttl is not None:
+            if ttl.get("default_ttl") is not None:
+                check_ttl(ttl.get("default_ttl"), field="default_ttl")
+            if ttl.get("sweep_interval_minutes") is not None:
+                check_ttl(ttl.get("sweep_interval_minutes"), field="sweep_interval_minutes")
+        self.ttl_config = ttl
+        self._clock: Clock = clock or system_clock
+        self._sweeper: Sweeper | None = None
+        self._async_sweeper: AsyncSweeper | None = None
 
     # --- primitives ---------------------------------------------------------------------------
 
@@ -298,10 +374,10 @@ class BackendStore(BaseStore):
     async def _akey_rows(self, namespace: tuple[str, ...], key: str) -> list[Row]: ...
 
     @abstractmethod
-    def _write(self, item: Envelope, existing: list[Row]) -> None: ...
+    def _write(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None: ...
 
     @abstractmethod
-    async def _awrite(self, item: Envelope, existing: list[Row]) -> None: ...
+    async def _awrite(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None: ...
 
     @abstractmethod
     def _remove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None: ...
@@ -319,30 +395,48 @@ class BackendStore(BaseStore):
         self, prefix: tuple[str, ...], query: str, limit: int
     ) -> list[tuple[Row, float | None]] | None: ...
 
+    @abstractmethod
+    def _refresh(self, row: Row, expiry: Expiry) -> None: ...
+
+    @abstractmethod
+    async def _arefresh(self, row: Row, expiry: Expiry) -> None: ...
+
+    @abstractmethod
+    def _sweep(self, now: datetime) -> int: ...
+
+    @abstractmethod
+    async def _asweep(self, now: datetime) -> int: ...
+
     # --- the batch loop -----------------------------------------------------------------------
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run the operations: reads first (on the state before the batch), then the puts."""
         todo = list(ops)
         puts = _last_puts(todo)
+        reads = _Reads(self, todo, puts)
         results: list[Result] = []
         for op in todo:
             if isinstance(op, GetOp):
-                rows = _one_per_key(self._key_rows(op.namespace, op.key))
-                results.append(rows[0].item.item() if rows else None)
+                results.append(reads.got(op, self._key_rows(op.namespace, op.key)))
             elif isinstance(op, SearchOp):
                 ranked = self._rank(op.namespace_prefix, op.query, _want(op)) if op.query else None
                 results.append(
-                    _search_ranked(ranked, op)
-                    if ranked is not None
-                    else _search_listed(self._rows(op.namespace_prefix), op)
+                    reads.found(
+                        op,
+                        _search_ranked([p for p in ranked if reads.live([p[0]])], op)
+                        if ranked is not None
+                        else _search_listed(reads.live(self._rows(op.namespace_prefix)), op),
+                    )
                 )
             elif isinstance(op, ListNamespacesOp):
-                results.append(_list_namespaces(self._rows(_fixed_prefix(op)), op))
+                results.append(_list_namespaces(reads.live(self._rows(_fixed_prefix(op))), op))
             elif isinstance(op, PutOp):
                 results.append(None)
             else:
                 raise InvalidRequestError(f"unknown store operation {type(op).__name__}")
+        for row, expiry in reads.refreshes():
+            with contextlib.suppress(NotFoundError):  # deleted or swept meanwhile
+                self._refresh(row, expiry)
         for (namespace, key), put in puts.items():
             _check_namespace(namespace)
             existing = self._key_rows(namespace, key)
@@ -350,18 +444,19 @@ class BackendStore(BaseStore):
                 if existing:
                     self._remove(namespace, key, existing)
             else:
-                self._write(_envelope(put, existing), existing)
+                envelope = _envelope(put, existing, reads.now)
+                self._write(envelope, existing, reads.expiry(put))
         return results
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """The async twin of :meth:`batch`, on the async client."""
         todo = list(ops)
         puts = _last_puts(todo)
+        reads = _Reads(self, todo, puts)
         results: list[Result] = []
         for op in todo:
             if isinstance(op, GetOp):
-                rows = _one_per_key(await self._akey_rows(op.namespace, op.key))
-                results.append(rows[0].item.item() if rows else None)
+                results.append(reads.got(op, await self._akey_rows(op.namespace, op.key)))
             elif isinstance(op, SearchOp):
                 ranked = (
                     await self._arank(op.namespace_prefix, op.query, _want(op))
@@ -369,16 +464,23 @@ class BackendStore(BaseStore):
                     else None
                 )
                 results.append(
-                    _search_ranked(ranked, op)
-                    if ranked is not None
-                    else _search_listed(await self._arows(op.namespace_prefix), op)
+                    reads.found(
+                        op,
+                        _search_ranked([p for p in ranked if reads.live([p[0]])], op)
+                        if ranked is not None
+                        else _search_listed(reads.live(await self._arows(op.namespace_prefix)), op),
+                    )
                 )
             elif isinstance(op, ListNamespacesOp):
-                results.append(_list_namespaces(await self._arows(_fixed_prefix(op)), op))
+                rows = await self._arows(_fixed_prefix(op))
+                results.append(_list_namespaces(reads.live(rows), op))
             elif isinstance(op, PutOp):
                 results.append(None)
             else:
                 raise InvalidRequestError(f"unknown store operation {type(op).__name__}")
+        for row, expiry in reads.refreshes():
+            with contextlib.suppress(NotFoundError):  # deleted or swept meanwhile
+                await self._arefresh(row, expiry)
         for (namespace, key), put in puts.items():
             _check_namespace(namespace)
             existing = await self._akey_rows(namespace, key)
@@ -386,8 +488,60 @@ class BackendStore(BaseStore):
                 if existing:
                     await self._aremove(namespace, key, existing)
             else:
-                await self._awrite(_envelope(put, existing), existing)
+                envelope = _envelope(put, existing, reads.now)
+                await self._awrite(envelope, existing, reads.expiry(put))
         return results
+
+    # --- TTL sweeping -------------------------------------------------------------------------
+
+    def sweep_ttl(self) -> int:
+        """Remove every expired item now (see the backend's module doc); how many were removed."""
+        return self._sweep(self._clock())
+
+    async def asweep_ttl(self) -> int:
+        """The async twin of :meth:`sweep_ttl`."""
+        return await self._asweep(self._clock())
+
+    def _interval(self, sweep_interval_minutes: float | None) -> float | None:
+        if not self.ttl_config:
+            return None
+        return float(sweep_interval_minutes or self.ttl_config.get("sweep_interval_minutes") or 5)
+
+    def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> concurrent.futures.Future[None]:
+        """Sweep every ``sweep_interval_minutes`` (else the config's, else 5) on a thread.
+
+        Without a TTL config nothing starts and the returned future is already done (as in
+        LangGraph's ``PostgresStore``). Cancel the future or call :meth:`stop_ttl_sweeper`.
+        """
+        interval = self._interval(sweep_interval_minutes)
+        if interval is None:
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return done
+        if self._sweeper is None or not self._sweeper.running:
+            self._sweeper = Sweeper(self.sweep_ttl, interval)
+        return self._sweeper.start()
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper thread; ``True`` once it has stopped (or was not running)."""
+        return self._sweeper is None or self._sweeper.stop(timeout)
+
+    async def astart_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None] | None:
+        """The asyncio twin of :meth:`start_ttl_sweeper` (a task on the async client)."""
+        interval = self._interval(sweep_interval_minutes)
+        if interval is None:
+            return None
+        if self._async_sweeper is None or not self._async_sweeper.running:
+            self._async_sweeper = AsyncSweeper(self.asweep_ttl, interval)
+        return self._async_sweeper.start()
+
+    async def astop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper task; ``True`` once it has stopped (or was not running)."""
+        return self._async_sweeper is None or await self._async_sweeper.stop(timeout)
 
 
 def _want(op: SearchOp) -> int:
@@ -407,9 +561,8 @@ def _fixed_prefix(op: ListNamespacesOp) -> tuple[str, ...]:
     return ()
 
 
-def _envelope(put: PutOp, existing: list[Row]) -> Envelope:
+def _envelope(put: PutOp, existing: list[Row], stamp: datetime) -> Envelope:
     assert put.value is not None
-    stamp = now()
     rows = _one_per_key(existing)
     created = rows[0].item.created_at if rows else stamp
     return Envelope(put.namespace, put.key, check_value(put.value), created, stamp)

@@ -27,8 +27,14 @@ What Membrain cannot do, and what the store does instead:
   container's rows (slower, complete).
 * A query search ranks only the prefix's 100 nearest memories; ``filter`` and ``offset``
   apply to those. Scores are Membrain's ``semantic_score``.
-* ``index=False`` on ``put`` has no effect: Membrain embeds every memory. No TTL
-  (``supports_ttl`` is False).
+* ``index=False`` on ``put`` has no effect: Membrain embeds every memory.
+
+TTL (``supports_ttl`` is True; ``ttl=`` a LangGraph ``TTLConfig``): an item's expiry is two
+scope tokens of its memory (:mod:`membrane_integrations.membrain.expiry`), written with the
+item; a refresh on read rewrites only the scope (``PUT``, the content and its embedding are
+untouched); :meth:`sweep_ttl` **deletes** every expired memory of the container on the server
+(bulk deletes by an expiry regex after the container filter), captured notes with a TTL
+included; ``omit_expired`` hides expired items from reads before the sweep.
 
 Example:
     >>> from membrane_integrations.emulator import MembrainEmulator
@@ -48,8 +54,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
+from langgraph.store.base import TTLConfig
+
+from ..core.ttl import Clock, Expiry
+from ..membrain import expiry as membrain_expiry
 from ..membrain.tenancy import Tenancy
 from ._clients import ClientPair
 from ._membrain_listing import MAX_K, Listed, alisted, listed, scoped_hits
@@ -94,6 +105,9 @@ class MembrainStore(BackendStore):
         async_client: the async client, when both are given.
         container: the container every item belongs to (the application's, never a model's).
         wait_timeout: seconds to wait for a new item's ingest job.
+        ttl: LangGraph's ``TTLConfig`` (``default_ttl``, ``refresh_on_read``, ``omit_expired``,
+            ``sweep_interval_minutes``); items without a ``ttl`` never expire.
+        clock: what "now" is for expiries and timestamps (default: the system clock).
     """
 
     __slots__ = ("_container", "_pair", "_tenancy", "_wait_timeout")
@@ -105,7 +119,10 @@ class MembrainStore(BackendStore):
         async_client: Any = None,
         container: str,
         wait_timeout: float = 60.0,
+        ttl: TTLConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self._init_ttl(ttl, clock)
         self._pair = ClientPair.given(client, async_client)
         self._tenancy = Tenancy(container)
         self._container = container
@@ -127,7 +144,8 @@ class MembrainStore(BackendStore):
         for memory in found:
             item = Envelope.from_data(memory.content)
             if item is not None:
-                out.append((Row(memory.id, item), memory.score))
+                expiry = membrain_expiry.expiry_of(memory.scope)
+                out.append((Row(memory.id, item, expiry), memory.score))
         return out
 
     @staticmethod
@@ -140,6 +158,10 @@ class MembrainStore(BackendStore):
         # the digest selected them; the envelope decides (a collision could not leak an item)
         return [r for r, _ in self._parsed(found) if r.item.namespace[: len(prefix)] == prefix]
 
+    def _tokens(self, namespace: tuple[str, ...], key: str, expiry: Expiry | None) -> list[str]:
+        tokens = membrain_expiry.with_expiry(item_tokens(namespace, key), expiry)
+        return self._tenancy.write_tokens(tokens)
+
     # --- sync primitives ----------------------------------------------------------------------
 
     def _rows(self, prefix: tuple[str, ...]) -> list[Row]:
@@ -150,15 +172,22 @@ class MembrainStore(BackendStore):
         found = listed(self._pair.for_sync(), self._tenancy, key_pattern(namespace, key))
         return self._keyed(self._parsed(found), namespace, key)
 
-    def _write(self, item: Envelope, existing: list[Row]) -> None:
+    def _write(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None:
         client = self._pair.for_sync()
+        tokens = self._tokens(item.namespace, item.key, expiry)
         if existing:
-            client.update(existing[0].id, content=item.to_json())
+            client.update(existing[0].id, content=item.to_json(), scope=tokens)
             for extra in existing[1:]:
                 client.delete(extra.id)
             return
-        tokens = self._tenancy.write_tokens(item_tokens(item.namespace, item.key))
         client.add(item.to_json(), scope=tokens, wait=True, wait_timeout=self._wait_timeout)
+
+    def _refresh(self, row: Row, expiry: Expiry) -> None:
+        tokens = self._tokens(row.item.namespace, row.item.key, expiry)
+        self._pair.for_sync().update(row.id, scope=tokens)
+
+    def _sweep(self, now: datetime) -> int:
+        return membrain_expiry.sweep(self._pair.for_sync(), self._tenancy, now)
 
     def _remove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None:
         self._pair.for_sync().delete_bulk(scope=self._scope(key_pattern(namespace, key)))
@@ -181,15 +210,22 @@ class MembrainStore(BackendStore):
         found = await alisted(self._pair.for_async(), self._tenancy, key_pattern(namespace, key))
         return self._keyed(self._parsed(found), namespace, key)
 
-    async def _awrite(self, item: Envelope, existing: list[Row]) -> None:
+    async def _awrite(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None:
         client = self._pair.for_async()
+        tokens = self._tokens(item.namespace, item.key, expiry)
         if existing:
-            await client.update(existing[0].id, content=item.to_json())
+            await client.update(existing[0].id, content=item.to_json(), scope=tokens)
             for extra in existing[1:]:
                 await client.delete(extra.id)
             return
-        tokens = self._tenancy.write_tokens(item_tokens(item.namespace, item.key))
         await client.add(item.to_json(), scope=tokens, wait=True, wait_timeout=self._wait_timeout)
+
+    async def _arefresh(self, row: Row, expiry: Expiry) -> None:
+        tokens = self._tokens(row.item.namespace, row.item.key, expiry)
+        await self._pair.for_async().update(row.id, scope=tokens)
+
+    async def _asweep(self, now: datetime) -> int:
+        return await membrain_expiry.asweep(self._pair.for_async(), self._tenancy, now)
 
     async def _aremove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None:
         await self._pair.for_async().delete_bulk(scope=self._scope(key_pattern(namespace, key)))
@@ -204,5 +240,6 @@ class MembrainStore(BackendStore):
         return [(r, s) for r, s in found if r.item.namespace[: len(prefix)] == prefix]
 
     def close(self) -> None:
-        """Close the clients this store derived (the given ones belong to the caller)."""
+        """Stop the sweeper thread; close the clients this store derived (not the given ones)."""
+        self.stop_ttl_sweeper()
         self._pair.close()

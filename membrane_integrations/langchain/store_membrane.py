@@ -23,7 +23,16 @@ What the daemon cannot do, and what the store does instead:
   ``InMemoryStore`` without an index (most recently updated first, score ``None``).
 * Visibility is the daemon's trust rule, fixed by the application: only records whose scope
   equals the store's scope are ever read or revised, a caller cannot name another scope.
-* No TTL (``supports_ttl`` is False): the daemon's decay lowers salience, it does not expire.
+
+TTL (``supports_ttl`` is True; ``ttl=`` a LangGraph ``TTLConfig``): an item's expiry is two tags
+of its record (:mod:`membrane_integrations.membrane.expiry`), set at ingest or by the
+superseding version of a ``put``; a refresh on read supersedes the record with the new expiry
+(one revision per refreshing read of an item with a TTL; reads without ``refresh_ttl`` write
+nothing); :meth:`sweep_ttl` **retracts** every expired record of the scope (audited, pruned at
+the daemon's next decay pass), captured notes with a TTL included; ``omit_expired`` hides
+expired items from reads before the sweep. The daemon's own decay is not used to expire
+items: it runs on the daemon's clock and schedule, from the last reinforcement, so it cannot
+give LangGraph's exact expiry or refresh.
 
 Example:
     >>> from membrane_integrations.membrane.daemon import LocalMembraned, find_membraned
@@ -41,10 +50,15 @@ from __future__ import annotations
 
 import inspect
 import json
+from datetime import datetime
 from typing import Any
+
+from langgraph.store.base import TTLConfig
 
 from ..core.errors import InvalidRequestError
 from ..core.rerank import cosine
+from ..core.ttl import Clock, Expiry
+from ..membrane import expiry as membrane_expiry
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, RevisionStatus, SemanticPayload, TrustContext
 from ._clients import ClientPair
@@ -54,6 +68,7 @@ __all__ = ["MembraneStore"]
 
 SUBJECT_PREFIX = "langgraph-store:"
 TAG = "langgraph-store"
+_REFRESHED = "ttl refreshed on read"
 
 
 def subject(namespace: tuple[str, ...]) -> str:
@@ -75,6 +90,9 @@ class MembraneStore(BackendStore):
         actor: recorded on every revision.
         trust: the application's ``TrustContext`` (its ceiling; scopes default to ``[scope]``).
         embeddings: optional LangChain ``Embeddings`` that rank query searches.
+        ttl: LangGraph's ``TTLConfig`` (``default_ttl``, ``refresh_on_read``, ``omit_expired``,
+            ``sweep_interval_minutes``); items without a ``ttl`` never expire.
+        clock: what "now" is for expiries and timestamps (default: the system clock).
     """
 
     __slots__ = ("_embeddings", "_pair", "_view")
@@ -88,7 +106,10 @@ class MembraneStore(BackendStore):
         actor: str = "langgraph-store",
         trust: TrustContext | None = None,
         embeddings: Any = None,
+        ttl: TTLConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self._init_ttl(ttl, clock)
         if not isinstance(scope, str) or not scope:
             raise InvalidRequestError("a MembraneStore needs a non-empty scope", field="scope")
         self._pair = ClientPair.given(client, async_client)
@@ -115,7 +136,7 @@ class MembraneStore(BackendStore):
                 continue
             if payload.subject != subject(item.namespace) or payload.predicate != item.key:
                 continue
-            rows.append(Row(record.id, item))
+            rows.append(Row(record.id, item, membrane_expiry.expiry_of(record)))
         return rows
 
     def _retrieve_args(self) -> dict[str, Any]:
@@ -126,18 +147,21 @@ class MembraneStore(BackendStore):
             "limit": 0,
         }
 
-    def _new(self, item: Envelope) -> dict[str, Any]:
+    def _new(self, item: Envelope, expiry: Expiry | None) -> dict[str, Any]:
         return {
             "subject": subject(item.namespace),
             "predicate": item.key,
             "obj": json.loads(item.to_json()),
             "sensitivity": self._view.write_sensitivity(None),
-            "tags": [TAG],
+            "tags": membrane_expiry.with_expiry([TAG], expiry),
             "scope": self._view.scope,
         }
 
-    def _superseding(self, old: MemoryRecord, item: Envelope) -> dict[str, Any]:
+    def _superseding(
+        self, old: MemoryRecord, item: Envelope, expiry: Expiry | None
+    ) -> dict[str, Any]:
         record = old.to_dict()
+        record["tags"] = membrane_expiry.with_expiry(record.get("tags") or [], expiry)
         record["id"] = ""
         record["audit_log"] = []  # the new version starts its own trail
         record["relations"] = []
@@ -168,15 +192,25 @@ class MembraneStore(BackendStore):
             r for r in self._rows(namespace) if r.item.namespace == namespace and r.item.key == key
         ]
 
-    def _write(self, item: Envelope, existing: list[Row]) -> None:
+    def _write(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None:
         client = self._pair.for_sync()
         if not existing:
-            client.ingest_observation(**self._new(item))
+            client.ingest_observation(**self._new(item, expiry))
             return
+        actor = self._view.trust.actor_id
         old = client.retrieve_by_id(existing[0].id, trust=self._view.trust)
-        client.supersede(old.id, self._superseding(old, item), self._view.trust.actor_id, "put")
+        client.supersede(old.id, self._superseding(old, item, expiry), actor, "put")
         for extra in existing[1:]:
-            client.retract(extra.id, self._view.trust.actor_id, "duplicate of a superseded key")
+            client.retract(extra.id, actor, "duplicate of a superseded key")
+
+    def _refresh(self, row: Row, expiry: Expiry) -> None:
+        client = self._pair.for_sync()
+        old = client.retrieve_by_id(row.id, trust=self._view.trust)
+        new = self._superseding(old, row.item, expiry)
+        client.supersede(old.id, new, self._view.trust.actor_id, _REFRESHED)
+
+    def _sweep(self, now: datetime) -> int:
+        return membrane_expiry.sweep(self._pair.for_sync(), self._view, now)
 
     def _remove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None:
         client = self._pair.for_sync()
@@ -204,16 +238,25 @@ class MembraneStore(BackendStore):
         rows = await self._arows(namespace)
         return [r for r in rows if r.item.namespace == namespace and r.item.key == key]
 
-    async def _awrite(self, item: Envelope, existing: list[Row]) -> None:
+    async def _awrite(self, item: Envelope, existing: list[Row], expiry: Expiry | None) -> None:
         client = self._pair.for_async()
         if not existing:
-            await client.ingest_observation(**self._new(item))
+            await client.ingest_observation(**self._new(item, expiry))
             return
         actor = self._view.trust.actor_id
         old = await client.retrieve_by_id(existing[0].id, trust=self._view.trust)
-        await client.supersede(old.id, self._superseding(old, item), actor, "put")
+        await client.supersede(old.id, self._superseding(old, item, expiry), actor, "put")
         for extra in existing[1:]:
             await client.retract(extra.id, actor, "duplicate of a superseded key")
+
+    async def _arefresh(self, row: Row, expiry: Expiry) -> None:
+        client = self._pair.for_async()
+        old = await client.retrieve_by_id(row.id, trust=self._view.trust)
+        new = self._superseding(old, row.item, expiry)
+        await client.supersede(old.id, new, self._view.trust.actor_id, _REFRESHED)
+
+    async def _asweep(self, now: datetime) -> int:
+        return await membrane_expiry.asweep(self._pair.for_async(), self._view, now)
 
     async def _aremove(self, namespace: tuple[str, ...], key: str, existing: list[Row]) -> None:
         client = self._pair.for_async()
@@ -233,7 +276,8 @@ class MembraneStore(BackendStore):
         return self._ranked(rows, await _maybe_async(self._embeddings, "query", query), vectors)
 
     def close(self) -> None:
-        """Close the clients this store derived (the given ones belong to the caller)."""
+        """Stop the sweeper thread; close the clients this store derived (not the given ones)."""
+        self.stop_ttl_sweeper()
         self._pair.close()
 
 

@@ -6,13 +6,24 @@ container or scope per example), and every result that does not depend on rankin
 equal. Search results are compared as sets of (namespace, key, value) when unpaged, and by
 length when paged (the orders differ by design: ours is most recently updated first).
 Ranking is tested on a small labelled set with paraphrased queries.
+
+TTL runs the same differential with a TTL config on both sides, a ``ManualClock`` each (moved
+by ``_Tick`` steps, never by sleeping) and ``_Sweep`` steps. ``InMemoryStore`` (langgraph
+checkpoint 4.3) has no TTL, so the reference adds LangGraph's TTL rules to it as
+``PostgresStore`` implements them: a put sets (or clears) the expiry, a get or search with
+``refresh_ttl`` counts the returned items' TTL again, ``omit_expired`` hides expired items from
+every read, a sweep deletes the expired ones and says how many.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -26,16 +37,20 @@ from langgraph.store.base import (
     Op,
     PutOp,
     SearchOp,
+    TTLConfig,
 )
 from langgraph.store.memory import InMemoryStore
 
-from membrane_integrations.core.errors import InvalidRequestError
+from membrane_integrations.core.errors import InvalidRequestError, NotFoundError
+from membrane_integrations.core.ttl import Expiry, ManualClock
 from membrane_integrations.emulator import MembrainEmulator
 from membrane_integrations.langchain import WordLlamaEmbeddings
 from membrane_integrations.langchain.store_membrain import MembrainStore
 from membrane_integrations.langchain.store_membrane import MembraneStore
 from membrane_integrations.membrain import MembrainClient
+from membrane_integrations.membrain.tenancy import Tenancy
 from membrane_integrations.membrane import MembraneClient, Sensitivity, TrustContext
+from membrane_integrations.membrane.types import RevisionStatus
 from tests.support.membraned import Membraned, require_daemon
 
 pytestmark = pytest.mark.live
@@ -125,7 +140,7 @@ def _normal(op: Op, result: Any) -> Any:
         return None if result is None else (result.namespace, result.key, result.value)
     if isinstance(op, SearchOp):
         if op.offset == 0 and op.limit >= 10:
-            return sorted((i.namespace, i.key, repr(i.value)) for i in result)
+            return sorted((i.namespace, i.key, json.dumps(i.value, sort_keys=True)) for i in result)
         return len(result)
     return result
 
@@ -251,8 +266,11 @@ def test_bad_input_is_refused_at_the_edge(
     backend: int, mclient: MembrainClient, dclient: MembraneClient
 ) -> None:
     store = _stores(mclient, dclient, _fresh())[backend]
-    assert store.supports_ttl is False
+    assert store.supports_ttl is True
     store.put(("u",), "ok", {"n": 1})
+    for ttl in (-1, 0, float("nan"), float("inf"), True, "5"):
+        with pytest.raises(InvalidRequestError):
+            store.put(("u",), "k", {"n": 2}, ttl=ttl)  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError):
         store.put(("u",), "k", {"when": object()})
     with pytest.raises(InvalidRequestError):
@@ -319,3 +337,332 @@ def test_membrane_store_keeps_items_whose_salience_fell(dclient: MembraneClient)
     assert dclient.retrieve_by_id(record.id, trust=trust).salience < 0.5
     item = store.get(("u",), "k")
     assert item is not None and item.value == {"v": 1}
+
+
+# --- TTL ---------------------------------------------------------------------------------------
+
+START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class _Tick:
+    minutes: float
+
+
+@dataclass(frozen=True)
+class _Sweep:
+    pass
+
+
+class _TTLReference(_Reference):
+    """_Reference with LangGraph's TTL rules (see the module doc), on its own manual clock."""
+
+    supports_ttl = True
+
+    def __init__(self, ttl: TTLConfig, clock: ManualClock) -> None:
+        super().__init__()
+        self.ttl_config = ttl
+        self.clock = clock
+        self.expiry: dict[tuple[tuple[str, ...], str], Expiry] = {}
+
+    def batch(self, ops: Any) -> list[Any]:
+        ops, now = list(ops), self.clock()
+        puts = {(op.namespace, op.key): op for op in ops if isinstance(op, PutOp)}
+        hidden = {}
+        if self.ttl_config.get("omit_expired"):
+            for (ns, key), expiry in self.expiry.items():
+                if expiry.expired(now) and key in self._data.get(ns, {}):
+                    hidden[(ns, key)] = self._data[ns].pop(key)
+        results = super().batch(ops)
+        for (ns, key), item in hidden.items():
+            if (ns, key) not in puts:
+                self._data[ns][key] = item
+        touched = []
+        for op, result in zip(ops, results, strict=True):
+            if isinstance(op, GetOp) and op.refresh_ttl and result is not None:
+                touched.append((op.namespace, op.key))
+            if isinstance(op, SearchOp) and op.refresh_ttl:
+                touched.extend((i.namespace, i.key) for i in result)
+        for k in touched:
+            if k in self.expiry and k not in puts:
+                self.expiry[k] = self.expiry[k].refreshed(now)
+        for k, put in puts.items():
+            if put.value is None or put.ttl is None:
+                self.expiry.pop(k, None)
+            else:
+                self.expiry[k] = Expiry.start(now, put.ttl)
+        return results
+
+    def sweep_ttl(self) -> int:
+        now = self.clock()
+        gone = [k for k, expiry in self.expiry.items() if expiry.expired(now)]
+        for ns, key in gone:
+            del self.expiry[(ns, key)]
+            self._data[ns].pop(key, None)
+        self._prune()
+        return len(gone)
+
+
+TTL_PUT = st.builds(
+    lambda ns, key, value, ttl: PutOp(ns, key, value, ttl=ttl),
+    st.sampled_from(NAMESPACES[:3]),
+    st.sampled_from(KEYS),
+    st.one_of(VALUES, VALUES, VALUES, st.none()),
+    st.sampled_from([1.0, 2.5, 1.0, None]),
+)
+TTL_GET = st.builds(
+    lambda ns, key, refresh: GetOp(ns, key, refresh_ttl=refresh),
+    st.sampled_from(NAMESPACES[:3]),
+    st.sampled_from(KEYS),
+    st.booleans(),
+)
+TTL_SEARCH = st.builds(
+    lambda prefix, limit, refresh: SearchOp(prefix, None, limit, 0, refresh_ttl=refresh),
+    st.sampled_from(PREFIXES[:3]),
+    st.sampled_from([10, 1]),
+    st.booleans(),
+)
+TTL_LIST = st.just(ListNamespacesOp(None, None, 10, 0))
+TTL_BATCH = st.lists(
+    st.one_of(TTL_PUT, TTL_PUT, TTL_GET, TTL_SEARCH, TTL_LIST), min_size=1, max_size=3
+)
+
+
+def _flat(rounds: list[tuple[list[Op], float, bool]]) -> list[Any]:
+    """Each round: a batch, then the clock moves on, then (sometimes) a sweep."""
+    steps: list[Any] = []
+    for ops, minutes, sweep in rounds:
+        steps += [ops, _Tick(minutes), *([_Sweep()] if sweep else [])]
+    return steps
+
+
+# Time passes in every round (TTLs of 1 or 2.5 minutes, ticks of 0.5 to 2): items expire,
+# get refreshed, are hidden or swept in most examples.
+TTL_STEPS = st.lists(
+    st.tuples(TTL_BATCH, st.sampled_from([0.5, 1.0, 2.0]), st.booleans()),
+    min_size=3,
+    max_size=6,
+).map(_flat)
+Step = list[Op] | _Tick | _Sweep
+
+
+def _ttl_run(store: Any, clock: ManualClock, steps: list[Step], mode: str) -> list[Any]:
+    async def run_async() -> list[Any]:
+        out: list[Any] = []
+        for step in steps:
+            if isinstance(step, _Tick):
+                clock.advance(minutes=step.minutes)
+            elif isinstance(step, _Sweep):
+                out.append(await store.asweep_ttl())
+            else:
+                out.append(await store.abatch(step))
+        return out
+
+    if mode == "async":
+        return asyncio.run(run_async())
+    out: list[Any] = []
+    for step in steps:
+        if isinstance(step, _Tick):
+            clock.advance(minutes=step.minutes)
+        elif isinstance(step, _Sweep):
+            out.append(store.sweep_ttl())
+        else:
+            out.append(store.batch(step))
+    return out
+
+
+def _ttl_differential(make: Any, ttl: TTLConfig, steps: list[Step], mode: str) -> None:
+    ref_clock, clock = ManualClock(START), ManualClock(START)
+    expected = _ttl_run(_TTLReference(ttl, ref_clock), ref_clock, steps, "sync")
+    got = _ttl_run(make(ttl, clock), clock, steps, mode)
+    batches = [s for s in steps if not isinstance(s, _Tick)]
+    for step, want, have in zip(batches, expected, got, strict=True):
+        if isinstance(step, _Sweep):
+            assert have == want, "sweep count"
+            continue
+        for op, w, h in zip(step, want, have, strict=True):
+            assert _normal(op, h) == _normal(op, w), op
+
+
+@pytest.mark.parametrize("omit", [False, True], ids=["keep-expired", "omit-expired"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_membrain_store_ttl_matches_the_reference(
+    mode: str, omit: bool, mclient: MembrainClient
+) -> None:
+    ttl: TTLConfig = {"omit_expired": omit}
+
+    @BUDGET
+    @given(steps=TTL_STEPS)
+    def check(steps: list[Step]) -> None:
+        def make(config: TTLConfig, clock: ManualClock) -> MembrainStore:
+            return MembrainStore(client=mclient, container=_fresh(), ttl=config, clock=clock)
+
+        _ttl_differential(make, ttl, steps, mode)
+
+    check()
+
+
+@pytest.mark.parametrize("omit", [False, True], ids=["keep-expired", "omit-expired"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_membrane_store_ttl_matches_the_reference(
+    mode: str, omit: bool, dclient: MembraneClient
+) -> None:
+    ttl: TTLConfig = {"omit_expired": omit}
+
+    @BUDGET
+    @given(steps=TTL_STEPS)
+    def check(steps: list[Step]) -> None:
+        def make(config: TTLConfig, clock: ManualClock) -> MembraneStore:
+            return MembraneStore(client=dclient, scope=_fresh(), ttl=config, clock=clock)
+
+        _ttl_differential(make, ttl, steps, mode)
+
+    check()
+
+
+def _ttl_stores(
+    backend: int, mclient: MembrainClient, dclient: MembraneClient, ttl: TTLConfig
+) -> tuple[BaseStore, ManualClock, str]:
+    tenant, clock = _fresh(), ManualClock(START)
+    if backend == 0:
+        return MembrainStore(client=mclient, container=tenant, ttl=ttl, clock=clock), clock, tenant
+    return MembraneStore(client=dclient, scope=tenant, ttl=ttl, clock=clock), clock, tenant
+
+
+def _keys(items: list[Any]) -> set[str]:
+    return {i.key for i in items}
+
+
+@pytest.mark.parametrize("backend", [0, 1], ids=["membrain", "membrane"])
+def test_ttl_config_defaults_refresh_and_omission(
+    backend: int, mclient: MembrainClient, dclient: MembraneClient
+) -> None:
+    config: TTLConfig = {"default_ttl": 2.0, "refresh_on_read": False, "omit_expired": True}
+    store, clock, _ = _ttl_stores(backend, mclient, dclient, config)
+    ns = ("u", "notes")
+    store.put(ns, "a", {"v": "a"})  # default_ttl: expires at 2
+    store.put(ns, "b", {"v": "b"}, ttl=None)  # never expires
+    store.put(ns, "c", {"v": "c"}, ttl=4)  # expires at 4
+    clock.advance(minutes=1)
+    assert store.get(ns, "a", refresh_ttl=True) is not None  # a: counted again, expires at 3
+    assert store.get(ns, "c") is not None  # refresh_on_read is off: c still expires at 4
+    clock.advance(minutes=1.5)  # 2.5
+    assert _keys(store.search(ns)) == {"a", "b", "c"}
+    clock.advance(minutes=1)  # 3.5: a has expired, hidden before any sweep
+    assert store.get(ns, "a") is None
+    assert _keys(store.search(("u",))) == {"b", "c"}
+    assert store.sweep_ttl() == 1
+    clock.advance(minutes=1)  # 4.5
+    assert store.list_namespaces() == [ns]
+    assert store.sweep_ttl() == 1
+    assert _keys(store.search(ns)) == {"b"}
+    clock.advance(minutes=60 * 24 * 365)
+    assert store.sweep_ttl() == 0
+    assert _keys(store.search(ns)) == {"b"}
+
+
+@pytest.mark.parametrize("backend", [0, 1], ids=["membrain", "membrane"])
+async def test_expired_items_are_read_until_swept_without_omit_expired(
+    backend: int, mclient: MembrainClient, dclient: MembraneClient
+) -> None:
+    store, clock, _ = _ttl_stores(backend, mclient, dclient, {"refresh_on_read": False})
+    await store.aput(("u",), "k", {"v": 1}, ttl=1)
+    await store.aput(("u",), "later", {"v": 2}, ttl=1)
+    clock.advance(minutes=5)
+    item = await store.aget(("u",), "k")
+    assert item is not None and item.value == {"v": 1}  # LangGraph's default: not omitted
+    assert await store.aget(("u",), "later", refresh_ttl=True) is not None  # counted again
+    assert await store.asweep_ttl() == 1  # type: ignore[attr-defined]
+    assert await store.aget(("u",), "k") is None
+    assert _keys(await store.asearch(("u",))) == {"later"}
+    assert await store.alist_namespaces() == [("u",)]
+
+
+def test_membrain_store_keeps_the_expiry_in_scope_and_deletes_on_sweep(
+    mclient: MembrainClient,
+) -> None:
+    store, clock, tenant = _ttl_stores(0, mclient, mclient, {"default_ttl": 1})  # type: ignore[arg-type]
+    store.put(("u",), "k", {"v": 1})
+    store.put(("u",), "kept", {"v": 2}, ttl=None)
+    tenancy = Tenancy(tenant)
+    hits = mclient.search("item", k=10, scope=tenancy.read_scope([r"^ttl\.expires\."])).results
+    assert len(hits) == 1 and Expiry.start(START, 1).tokens()[0] in hits[0].scope  # type: ignore[union-attr]
+    before = hits[0].content  # type: ignore[union-attr]
+    clock.advance(minutes=0.5)
+    store.get(("u",), "k")  # refresh: only the scope is rewritten
+    (hit,) = mclient.search("item", k=10, scope=tenancy.read_scope([r"^ttl\.expires\."])).results
+    assert hit.content == before  # type: ignore[union-attr]
+    assert Expiry.start(clock(), 1).tokens()[0] in hit.scope  # type: ignore[union-attr]
+    clock.advance(minutes=1)
+    assert store.sweep_ttl() == 1
+    assert mclient.count(scope=tenancy.read_scope(None)) == 1  # deleted on the server
+    with pytest.raises(NotFoundError):
+        mclient.get(hit.id)  # type: ignore[union-attr]
+
+
+def test_membrane_store_keeps_the_expiry_in_tags_and_retracts_on_sweep(
+    dclient: MembraneClient,
+) -> None:
+    store, clock, scope = _ttl_stores(1, dclient, dclient, {"default_ttl": 1})  # type: ignore[arg-type]
+    store.put(("u",), "k", {"v": 1})
+    trust = TrustContext(max_sensitivity=Sensitivity.LOW, scopes=[scope])
+
+    def live() -> list[Any]:
+        return [r for r in dclient.retrieve("", trust=trust, limit=0, min_salience=0.01)]
+
+    (first,) = live()
+    assert set(Expiry.start(START, 1).tokens()) <= set(first.tags)
+    clock.advance(minutes=0.5)
+    store.get(("u",), "k")  # refresh: a new version with the new expiry supersedes the old
+    (second,) = live()
+    assert second.id != first.id and second.payload.revision.supersedes == first.id
+    assert set(Expiry.start(clock(), 1).tokens()) <= set(second.tags)
+    clock.advance(minutes=1)
+    assert store.sweep_ttl() == 1
+    assert live() == []
+    gone = dclient.retrieve_by_id(second.id, trust=trust)  # retracted, kept for audit
+    assert gone.payload.revision.status == RevisionStatus.RETRACTED
+    assert gone.audit_log[-1].action == "delete" and "ttl expired" in gone.audit_log[-1].rationale
+
+
+def _poll(check: Any, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("backend", [0, 1], ids=["membrain", "membrane"])
+def test_the_sweeper_thread_sweeps_on_its_interval(
+    backend: int, mclient: MembrainClient, dclient: MembraneClient
+) -> None:
+    store, clock, _ = _ttl_stores(backend, mclient, dclient, {"sweep_interval_minutes": 1})
+    store.put(("u",), "k", {"v": 1}, ttl=1)
+    future = store.start_ttl_sweeper(sweep_interval_minutes=0.001)  # type: ignore[attr-defined]
+    try:
+        clock.advance(minutes=2)
+        _poll(lambda: store.get(("u",), "k") is None, "the sweeper to delete the item")
+    finally:
+        assert store.stop_ttl_sweeper(timeout=30)  # type: ignore[attr-defined]
+    assert future.done()
+    unconfigured = MembrainStore(client=mclient, container=_fresh())
+    assert unconfigured.start_ttl_sweeper().done()  # no TTL config: nothing to run
+
+
+@pytest.mark.parametrize("backend", [0, 1], ids=["membrain", "membrane"])
+async def test_the_async_sweeper_task_sweeps_on_its_interval(
+    backend: int, mclient: MembrainClient, dclient: MembraneClient
+) -> None:
+    store, clock, _ = _ttl_stores(backend, mclient, dclient, {"sweep_interval_minutes": 1})
+    await store.aput(("u",), "k", {"v": 1}, ttl=1)
+    task = await store.astart_ttl_sweeper(sweep_interval_minutes=0.001)  # type: ignore[attr-defined]
+    assert task is not None
+    try:
+        clock.advance(minutes=2)
+        deadline = time.monotonic() + 60
+        while await store.aget(("u",), "k") is not None:
+            assert time.monotonic() < deadline, "timed out waiting for the sweeper"
+            await asyncio.sleep(0.05)
+    finally:
+        assert await store.astop_ttl_sweeper(timeout=30)  # type: ignore[attr-defined]
+    assert task.done()
