@@ -33,6 +33,7 @@ from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
 from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
+from ..core.ttl import Expiry, check_ttl, system_clock
 from ._messages import RECALL_MARK, capture_candidates, capture_key, recall_query, role_of
 from .config import _ContextConfig
 from .identity import MembrainIdentity
@@ -98,9 +99,18 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         """Texts of the identity's memories relevant to ``query``, best first."""
 
     @abstractmethod
-    def _write(self, identity: I, role: str, note: Note, key: str, deadline: float) -> None:
+    def _write(
+        self,
+        identity: I,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
+    ) -> None:
         """Store one note in the identity's container (``key`` names it there) before
-        ``deadline`` (a ``time.monotonic()`` instant); runs on the writer's thread."""
+        ``deadline`` (a ``time.monotonic()`` instant), with ``expiry`` as its TTL; runs on the
+        writer's thread."""
 
     @abstractmethod
     async def _aclose_client(self) -> None:
@@ -307,24 +317,33 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         todo = [(m, key) for m in candidates if (key := capture_key(container, m)) not in ledger]
         if not todo:
             return
+        ttl = self._config.note_ttl
+        expiry = None if ttl is None else Expiry.start(system_clock(), check_ttl(ttl))
         if self.extractor is None:
             for message, key in todo:
                 text = statements(message.text)
-                if text is None or self.writer.submit(
+                note = Note(text) if text is not None else None
+                if note is None or self.writer.submit(
                     container,
                     key,
-                    functools.partial(self._write, identity, role_of(message), Note(text), key),
+                    functools.partial(
+                        self._write, identity, role_of(message), note, key, expiry=expiry
+                    ),
                 ):
                     ledger.append(key)
         else:
             turn = Turn(messages=tuple((role_of(m), m.text) for m, _ in todo), recalled=recalled)
             turn_key = _digest([container, "turn", [key for _, key in todo]])
-            write = functools.partial(self._extract_and_write, identity, turn, turn_key)
+            write = functools.partial(
+                self._extract_and_write, identity, turn, turn_key, expiry=expiry
+            )
             if self.writer.submit(container, turn_key, write):
                 ledger.extend(key for _, key in todo)
         del ledger[:-LEDGER_SIZE]
 
-    def _extract_and_write(self, identity: I, turn: Turn, turn_key: str, deadline: float) -> None:
+    def _extract_and_write(
+        self, identity: I, turn: Turn, turn_key: str, deadline: float, expiry: Expiry | None
+    ) -> None:
         assert self.extractor is not None
         try:
             notes = as_notes(self.extractor(turn))
@@ -338,7 +357,7 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
             notes = default_notes(turn)
         for note in notes:
             key = _digest([turn_key, note.text, note.replaces])
-            self._write(identity, "note", note, key, deadline)
+            self._write(identity, "note", note, key, deadline, expiry)
 
     # -- serialisation (the framework's SerializationMixin) -----------------------------------
 

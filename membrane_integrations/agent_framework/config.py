@@ -67,6 +67,12 @@ class _ContextConfig(KeyedSettings):
     max_pending: int = Field(
         default=1000, ge=1, description="Capture writes queued before more are refused (logged)."
     )
+    note_ttl: float | None = Field(
+        default=None,
+        gt=0,
+        description="TTL in minutes of every captured note (forgotten by the backend's expiry "
+        "sweep once expired); None: kept.",
+    )
 
     @field_validator("container")
     @classmethod

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..core.notes import Extractor, Note
+from ..core.ttl import Expiry
 from ..membrain import AsyncMembrainClient
 from ..membrain.capture import write_note
 from ..membrain.recall import arecall
@@ -108,7 +109,13 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
         return [node.content for node in found.nodes]
 
     def _write(
-        self, identity: MembrainIdentity, role: str, note: Note, key: str, deadline: float
+        self,
+        identity: MembrainIdentity,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
     ) -> None:
         write_note(
             self._sync_client(),
@@ -119,4 +126,5 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
             deadline,
             category=self._config.category,
             wait_timeout=self._config.wait_timeout,
+            expiry=expiry,
         )

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, cast
 
 from ..core.notes import Extractor, Note
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
+from ..core.ttl import Expiry
 from ..membrane import AsyncMembraneClient
 from ..membrane.capture import write_note
 from ..membrane.recall import arecall_records, record_text
@@ -144,7 +145,13 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         return [text for text, _ in ranked]
 
     def _write(
-        self, identity: MembraneIdentity, role: str, note: Note, key: str, deadline: float
+        self,
+        identity: MembraneIdentity,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
     ) -> None:
         write_note(
             self._sync_client(),
@@ -156,4 +163,5 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
             sensitivity=self._config.capture_sensitivity,
             source=self._config.source,
             actor=identity.actor_id or self._config.actor_id,
+            expiry=expiry,
         )

@@ -58,6 +58,7 @@ from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
 from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
+from ..core.ttl import Expiry, check_ttl, system_clock
 from ._clients import ClientPair
 from .extractor import ChatModelExtractor, as_extractor
 
@@ -201,6 +202,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         write_timeout: float = 10.0,
         flush_timeout: float = 30.0,
         max_pending: int = 1000,
+        note_ttl: float | None = None,
         secret: str | None = None,
     ) -> None:
         super().__init__()
@@ -231,6 +233,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         self.capture: CapturePolicy = capture
         self.recall_timeout = recall_timeout
         self.extractor: Extractor | None = as_extractor(extractor)
+        self.note_ttl = None if note_ttl is None else check_ttl(note_ttl, field="note_ttl")
         self._secret = secret
         self.writer = BackgroundWriter(
             name=f"{type(self).__name__}-writer",
@@ -260,9 +263,18 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         """Like :meth:`_recall`, async."""
 
     @abstractmethod
-    def _write(self, identity: I, role: str, note: Note, key: str, deadline: float) -> None:
+    def _write(
+        self,
+        identity: I,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
+    ) -> None:
         """Store one note (on the writer's thread, sync client) before ``deadline`` (a
-        ``time.monotonic()`` instant), unless the server already holds ``key``."""
+        ``time.monotonic()`` instant), unless the server already holds ``key``; ``expiry``
+        gives it a TTL."""
 
     # -- identity -----------------------------------------------------------------------------
 
@@ -491,13 +503,18 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         if not todo:
             return None
         identity = self._identity(container)
+        # the TTL counts from the turn, not from when the writer gets to it
+        expiry = None if self.note_ttl is None else Expiry.start(system_clock(), self.note_ttl)
         if self.extractor is None:
             for message, key in todo:
                 text = statements(_text(message))
-                if text is None or self.writer.submit(
+                note = Note(text) if text is not None else None
+                if note is None or self.writer.submit(
                     container,
                     key,
-                    functools.partial(self._write, identity, role_of(message), Note(text), key),
+                    functools.partial(
+                        self._write, identity, role_of(message), note, key, expiry=expiry
+                    ),
                 ):
                     ledger.append(self._entry(key))
         else:
@@ -506,12 +523,16 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
                 recalled=self._recalled_for(container, state["messages"]),
             )
             turn_key = self._turn_key(container, todo)
-            write = functools.partial(self._extract_and_write, identity, turn, turn_key)
+            write = functools.partial(
+                self._extract_and_write, identity, turn, turn_key, expiry=expiry
+            )
             if self.writer.submit(container, turn_key, write):
                 ledger.extend(self._entry(key) for _, key in todo)
         return {"memory_captured": ledger[-LEDGER_SIZE:]}
 
-    def _extract_and_write(self, identity: I, turn: Turn, turn_key: str, deadline: float) -> None:
+    def _extract_and_write(
+        self, identity: I, turn: Turn, turn_key: str, deadline: float, expiry: Expiry | None
+    ) -> None:
         assert self.extractor is not None
         try:
             notes = as_notes(self.extractor(turn))
@@ -524,7 +545,7 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
             )
             notes = default_notes(turn)
         for note in notes:
-            self._write(identity, "note", note, note_key(turn_key, note), deadline)
+            self._write(identity, "note", note, note_key(turn_key, note), deadline, expiry)
 
     def after_agent(self, state: MemoryState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Queue the turn's notes for the background writer (the reply does not wait)."""

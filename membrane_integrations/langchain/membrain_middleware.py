@@ -27,6 +27,7 @@ from typing import Any
 from ..core.context_text import DEFAULT_HEADER
 from ..core.notes import Extractor, Note
 from ..core.scope import validate_patterns
+from ..core.ttl import Expiry
 from ..membrain.capture import write_note
 from ..membrain.recall import arecall, recall
 from ..membrain.tenancy import Tenancy
@@ -114,6 +115,7 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         write_timeout: float = 10.0,
         flush_timeout: float = 30.0,
         max_pending: int = 1000,
+        note_ttl: float | None = None,
     ) -> None:
         """Build from a ``MembrainClient`` and/or an ``AsyncMembrainClient``."""
         if client is None and async_client is None:
@@ -141,6 +143,7 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
             write_timeout=write_timeout,
             flush_timeout=flush_timeout,
             max_pending=max_pending,
+            note_ttl=note_ttl,
         )
 
     def _identity(self, container: str) -> Tenancy:
@@ -157,7 +160,15 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
         found = await arecall(self.clients.for_async(), identity, query, **self._recall_args())
         return [node.content for node in found.nodes]
 
-    def _write(self, identity: Tenancy, role: str, note: Note, key: str, deadline: float) -> None:
+    def _write(
+        self,
+        identity: Tenancy,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
+    ) -> None:
         write_note(
             self.clients.for_sync(),
             identity,
@@ -167,4 +178,5 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
             deadline,
             category=self.category,
             wait_timeout=self.wait_timeout,
+            expiry=expiry,
         )

@@ -10,6 +10,7 @@ from typing import Any
 from ..core.context_text import DEFAULT_HEADER
 from ..core.notes import Extractor, Note
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool, rerank
+from ..core.ttl import Expiry
 from ..membrain.tenancy import Tenancy
 from ..membrane.capture import write_note
 from ..membrane.recall import arecall_records, recall_records, record_text
@@ -102,6 +103,7 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         write_timeout: float = 10.0,
         flush_timeout: float = 30.0,
         max_pending: int = 1000,
+        note_ttl: float | None = None,
     ) -> None:
         """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``."""
         if client is None and async_client is None:
@@ -140,6 +142,7 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
             write_timeout=write_timeout,
             flush_timeout=flush_timeout,
             max_pending=max_pending,
+            note_ttl=note_ttl,
         )
 
     def _identity(self, container: str) -> MembraneView:
@@ -184,7 +187,13 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         return {"texts": [t for t, _ in pairs], "salience": [s for _, s in pairs], "k": self.k}
 
     def _write(
-        self, identity: MembraneView, role: str, note: Note, key: str, deadline: float
+        self,
+        identity: MembraneView,
+        role: str,
+        note: Note,
+        key: str,
+        deadline: float,
+        expiry: Expiry | None = None,
     ) -> None:
         write_note(
             self.clients.for_sync(),
@@ -196,4 +205,5 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
             sensitivity=self.capture_sensitivity,
             source=self.source,
             actor=self.actor_id,
+            expiry=expiry,
         )

@@ -26,7 +26,9 @@ from ..core.background import remaining
 from ..core.errors import IngestTimeoutError
 from ..core.notes import Note
 from ..core.scope import escape_literal
+from ..core.ttl import Expiry
 from .client import MembrainClient
+from .expiry import with_expiry
 from .tenancy import Tenancy
 
 __all__ = ["write_note"]
@@ -44,8 +46,12 @@ def write_note(
     *,
     category: str | None = None,
     wait_timeout: float = 30.0,
+    expiry: Expiry | None = None,
 ) -> None:
-    """Store ``note`` in the tenancy's container under ``key`` unless it is there already."""
+    """Store ``note`` in the tenancy's container under ``key`` unless it is there already.
+
+    ``expiry`` gives the memory a TTL (``membrain.expiry``: forgotten by a sweep once expired).
+    """
     token = f"msg.{key}"
     found = client.count(
         scope=tenancy.read_scope([f"^{escape_literal(token)}$"]), timeout=remaining(deadline)
@@ -55,7 +61,7 @@ def write_note(
     try:
         client.add(
             note.text,
-            scope=tenancy.write_tokens([f"role.{role}", token]),
+            scope=tenancy.write_tokens(with_expiry([f"role.{role}", token], expiry)),
             category=category,
             wait=True,
             wait_timeout=min(wait_timeout, remaining(deadline)),

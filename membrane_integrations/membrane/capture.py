@@ -14,7 +14,9 @@ import dataclasses
 
 from ..core.background import remaining
 from ..core.notes import Note
+from ..core.ttl import Expiry
 from .client import MembraneClient
+from .expiry import with_expiry
 from .recall import NOTE_PREDICATE, PREDICATE, record_text
 from .tenancy import MembraneView
 from .types import MemoryRecord, SemanticPayload
@@ -54,10 +56,14 @@ def write_note(
     sensitivity: str,
     source: str,
     actor: str,
+    expiry: Expiry | None = None,
 ) -> None:
-    """Ingest ``note`` into the view's scope, or supersede the record it replaces."""
+    """Ingest ``note`` into the view's scope, or supersede the record it replaces.
+
+    ``expiry`` gives the record a TTL (``membrane.expiry``: retracted by a sweep once expired).
+    """
     subject, predicate = ("user", NOTE_PREDICATE) if role == "note" else (role, PREDICATE)
-    tags = [f"msg.{key}", f"role.{role}"]
+    tags = with_expiry([f"msg.{key}", f"role.{role}"], expiry)
     if note.replaces is not None:
         old = find_shown(client, view, note.replaces, deadline)
         if old is not None and isinstance(old.payload, SemanticPayload):

@@ -149,3 +149,37 @@ def test_questions_are_not_stored_and_an_extractor_supersedes(
         assert fact_stored == ["User lives in Oslo."]
     else:
         assert fact_stored == ["User lives in Bergen.", "User lives in Oslo."]
+
+
+@pytest.mark.parametrize("name", ["membrain", "membrane"])
+def test_captured_notes_carry_the_configured_ttl(request: pytest.FixtureRequest, name: str) -> None:
+    from datetime import timedelta
+
+    from membrane_integrations.core.ttl import system_clock
+    from membrane_integrations.membrain.tenancy import Tenancy
+
+    container = f"ttl-{name}"
+
+    async def run() -> tuple[list[str], int, int, list[str]]:
+        provider = _provider(request, name, None, container=container, note_ttl=1)
+        agent = Agent(client=ScriptedChatClient(), context_providers=[provider])
+        await agent.run("I am in Lisbon until Friday.")
+        before = await _stored(provider, container)
+        now = system_clock()
+        if name == "membrain":
+            from membrane_integrations.membrain import expiry
+
+            target: Any = Tenancy(container)
+        else:
+            from membrane_integrations.membrane import expiry  # type: ignore[no-redef]
+
+            target = provider.view(provider.resolve_identity({}))
+        early = await expiry.asweep(provider.client, target, now)
+        late = await expiry.asweep(provider.client, target, now + timedelta(minutes=2))
+        after = await _stored(provider, container)
+        await provider.aclose()
+        return before, early, late, after
+
+    before, early, late, after = asyncio.run(run())
+    assert len(before) == 1 and "Lisbon" in before[0]
+    assert (early, late, after) == (0, 1, [])

@@ -215,3 +215,31 @@ def test_an_extractor_stores_facts_and_membrane_supersedes(backend: Backend) -> 
     else:
         assert sorted(backend.stored(user)) == ["User lives in Bergen.", "User lives in Oslo."]
     memory.close()
+
+
+def test_captured_notes_carry_a_ttl_and_the_expiry_sweep_forgets_them(backend: Backend) -> None:
+    from datetime import timedelta
+
+    from membrane_integrations.core.ttl import system_clock
+
+    user = unique("ttl")
+    memory = backend.build(container=user, note_ttl=1)
+    agent = create_agent(RecordingChatModel(responses=["Enjoy!"]), middleware=[memory])
+    agent.invoke({"messages": [HumanMessage("I am in Paris this week.")]})
+    assert memory.flush(30.0) == []
+    assert backend.stored(user) == ["I am in Paris this week."]
+
+    client = memory.clients.for_sync()
+    if backend.name == "membrain":
+        from membrane_integrations.membrain import expiry
+
+        identity: Any = memory._identity(user)
+    else:
+        from membrane_integrations.membrane import expiry  # type: ignore[no-redef]
+
+        identity = memory._identity(user)
+    now = system_clock()
+    assert expiry.sweep(client, identity, now) == 0  # not expired yet
+    assert expiry.sweep(client, identity, now + timedelta(minutes=2)) == 1
+    assert backend.stored(user) == []
+    memory.close()

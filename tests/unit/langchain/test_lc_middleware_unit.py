@@ -128,7 +128,9 @@ class _Runtime:
 def _recording(memory: MembrainMemoryMiddleware) -> list[tuple[str, str, str | None]]:
     written: list[tuple[str, str, str | None]] = []
 
-    def write(identity: Any, role: str, note: Any, key: str, deadline: float) -> None:
+    def write(
+        identity: Any, role: str, note: Any, key: str, deadline: float, expiry: Any = None
+    ) -> None:
         written.append((role, note.text, note.replaces))
 
     memory._write = write  # type: ignore[method-assign]
