@@ -558,14 +558,20 @@ async def measure(env: Env, names: Sequence[str], rows: dict[tuple[str, str], Ro
     for conv in env.conversations:
         split = "dev" if conv.cid in DEV else "held-out"
         index = TextIndex(conv.turns)
-        for q in conv.questions:
+        for n, q in enumerate(conv.questions, start=1):
+            if n % 50 == 0:
+                print(f"  {conv.container}: {n} questions", file=sys.stderr, flush=True)
             for name, ask in askers.items():
                 start = time.perf_counter()
                 texts = await ask(conv.container, q.text, K)
                 elapsed = time.perf_counter() - start
                 row = rows.setdefault((name, split), Row(name, split))
                 row.add(q, [index.ids(t) for t in texts[:K]], elapsed)
-        print(f"  {conv.container}: {len(conv.questions)} questions asked", file=sys.stderr)
+        print(
+            f"  {conv.container}: {len(conv.questions)} questions asked",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
@@ -618,6 +624,11 @@ def print_aims(results: list[dict[str, Any]]) -> None:
 async def run(args: argparse.Namespace) -> int:
     ids = QUICK if args.quick else DEV + HELD_OUT
     loaded = load(Path(args.data), ids)
+    if args.max_questions > 0:
+        for conv in loaded.conversations:
+            step = max(1, len(conv.questions) / args.max_questions)
+            picked = sorted({int(i * step) for i in range(args.max_questions)})
+            conv.questions = [conv.questions[i] for i in picked if i < len(conv.questions)]
     names = list(SURFACES) if not args.surfaces else args.surfaces.split(",")
     unknown = [n for n in names if n not in SURFACES]
     if unknown:
@@ -628,6 +639,7 @@ async def run(args: argparse.Namespace) -> int:
     questions = sum(len(c.questions) for c in loaded.conversations)
     extra: dict[str, Any] = {
         "conversations": ",".join(str(c.cid) for c in loaded.conversations),
+        "questions per conversation": args.max_questions or "all",
         "turns": turns,
         "questions (categories 1-4 with evidence)": questions,
         "evidence ids": loaded.evidence_ids,
@@ -687,6 +699,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="conversations 26 and 30 only")
     parser.add_argument("--surfaces", default="", help=f"comma list of: {', '.join(SURFACES)}")
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument(
+        "--max-questions",
+        type=int,
+        default=0,
+        help="ask at most this many questions per conversation, spread evenly (0: all)",
+    )
     args = parser.parse_args(argv)
     if not Path(args.data, "26.json").exists():
         print(f"LoCoMo not found in {args.data}: pass --data (see the module docstring)")
