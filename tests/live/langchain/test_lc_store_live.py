@@ -403,24 +403,25 @@ class _TTLReference(_Reference):
         return len(gone)
 
 
+TTL_NAMESPACES, TTL_KEYS = [("a",), ("a", "b")], ["k1", "k2"]  # few keys: reads meet writes
 TTL_PUT = st.builds(
     lambda ns, key, value, ttl: PutOp(ns, key, value, ttl=ttl),
-    st.sampled_from(NAMESPACES[:3]),
-    st.sampled_from(KEYS),
+    st.sampled_from(TTL_NAMESPACES),
+    st.sampled_from(TTL_KEYS),
     st.one_of(VALUES, VALUES, VALUES, st.none()),
     st.sampled_from([1.0, 2.5, 1.0, None]),
 )
 TTL_GET = st.builds(
     lambda ns, key, refresh: GetOp(ns, key, refresh_ttl=refresh),
-    st.sampled_from(NAMESPACES[:3]),
-    st.sampled_from(KEYS),
-    st.booleans(),
+    st.sampled_from(TTL_NAMESPACES),
+    st.sampled_from(TTL_KEYS),
+    st.sampled_from([True, False]),
 )
 TTL_SEARCH = st.builds(
     lambda prefix, limit, refresh: SearchOp(prefix, None, limit, 0, refresh_ttl=refresh),
     st.sampled_from(PREFIXES[:3]),
     st.sampled_from([10, 1]),
-    st.booleans(),
+    st.sampled_from([True, False]),
 )
 TTL_LIST = st.just(ListNamespacesOp(None, None, 10, 0))
 TTL_BATCH = st.lists(
@@ -440,10 +441,11 @@ def _flat(rounds: list[tuple[list[Op], float, bool]]) -> list[Any]:
 # get refreshed, are hidden or swept in most examples.
 TTL_STEPS = st.lists(
     st.tuples(TTL_BATCH, st.sampled_from([0.5, 1.0, 2.0]), st.booleans()),
-    min_size=3,
-    max_size=6,
+    min_size=4,
+    max_size=8,
 ).map(_flat)
 Step = list[Op] | _Tick | _Sweep
+TTL_BUDGET = settings(BUDGET, max_examples=40)
 
 
 def _ttl_run(store: Any, clock: ManualClock, steps: list[Step], mode: str) -> list[Any]:
@@ -491,7 +493,7 @@ def test_membrain_store_ttl_matches_the_reference(
 ) -> None:
     ttl: TTLConfig = {"omit_expired": omit}
 
-    @BUDGET
+    @TTL_BUDGET
     @given(steps=TTL_STEPS)
     def check(steps: list[Step]) -> None:
         def make(config: TTLConfig, clock: ManualClock) -> MembrainStore:
@@ -509,7 +511,7 @@ def test_membrane_store_ttl_matches_the_reference(
 ) -> None:
     ttl: TTLConfig = {"omit_expired": omit}
 
-    @BUDGET
+    @TTL_BUDGET
     @given(steps=TTL_STEPS)
     def check(steps: list[Step]) -> None:
         def make(config: TTLConfig, clock: ManualClock) -> MembraneStore:
@@ -641,7 +643,7 @@ def test_the_sweeper_thread_sweeps_on_its_interval(
     future = store.start_ttl_sweeper(sweep_interval_minutes=0.001)  # type: ignore[attr-defined]
     try:
         clock.advance(minutes=2)
-        _poll(lambda: store.get(("u",), "k") is None, "the sweeper to delete the item")
+        _poll(lambda: store.get(("u",), "k", refresh_ttl=False) is None, "the sweep")
     finally:
         assert store.stop_ttl_sweeper(timeout=30)  # type: ignore[attr-defined]
     assert future.done()
@@ -660,7 +662,7 @@ async def test_the_async_sweeper_task_sweeps_on_its_interval(
     try:
         clock.advance(minutes=2)
         deadline = time.monotonic() + 60
-        while await store.aget(("u",), "k") is not None:
+        while await store.aget(("u",), "k", refresh_ttl=False) is not None:
             assert time.monotonic() < deadline, "timed out waiting for the sweeper"
             await asyncio.sleep(0.05)
     finally:
