@@ -1,4 +1,4 @@
-"""The command line: ``python -m membrane_integrations {demo,emulator}``.
+"""The command line: ``python -m membrane_integrations {demo,emulator,mcp}``.
 
 Example:
     >>> build_parser().parse_args(["emulator", "--port", "0"]).port
@@ -12,6 +12,8 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+
+from .mcp.cli import add_mcp_parser, run_mcp
 
 __all__ = ["build_parser", "main"]
 
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     quotas = emu.add_argument_group("quotas for every tenant (off by default)")
     quotas.add_argument("--memory-cap", type=int, help="403 TIER_MEMORY_CAP_REACHED beyond it")
     quotas.add_argument("--weekly-creates", type=int, help="429 TIER_WEEKLY_QUOTA_REACHED")
+
+    add_mcp_parser(sub)  # mcp membrain|membrane: the memory tools over MCP (the mcp extra)
     return parser
 
 
@@ -138,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve(args)
+    if args.command == "mcp":
+        return run_mcp(args)
     from .demo import run_demo
 
     return run_demo(args.base_url, args.api_key, backend=args.backend)

@@ -63,6 +63,7 @@ __all__ = [
     "RetrieveArgs",
     "SupersedeArgs",
     "membrane_specs",
+    "stats_plan",
 ]
 
 SensitivityName = Literal["public", "low", "medium", "high", "hyper"]
@@ -531,3 +532,30 @@ def membrane_specs(*, revisions: bool = False) -> list[MembraneSpec]:
     if revisions:
         specs.extend(MEMBRANE_REVISION_SPECS)
     return specs
+
+
+STATS_LIMIT = 100
+_STATS_QUERY = "everything remembered in this scope"
+
+
+def stats_plan(ident: MembraneIdentity) -> Generator[Call, Any, str]:
+    """How many records are in view, by type (up to ``STATS_LIMIT``), as one line of text.
+
+    Membrane has no count: the plan retrieves up to ``STATS_LIMIT`` records with the
+    application's trust and counts those in view, so it reports "at least" when it hits the cap.
+    """
+    view = ident.view
+    records: list[MemoryRecord] = yield call(
+        _S.retrieve, _A.retrieve, _STATS_QUERY, trust=view.trust, limit=STATS_LIMIT
+    )
+    kept = [r for r in records if view.visible(r)]
+    by_type: dict[str, int] = {}
+    for record in kept:
+        kind = str(getattr(record.type, "value", record.type))
+        by_type[kind] = by_type.get(kind, 0) + 1
+    total = f"at least {len(kept)}" if len(records) >= STATS_LIMIT else str(len(kept))
+    parts = ", ".join(f"{kind} {count}" for kind, count in sorted(by_type.items()))
+    where = f"Scope {ident.scope}" if ident.scope else "This view"
+    return f"{where}: {total} record{'s' if len(kept) != 1 else ''}" + (
+        f" ({parts})." if parts else "."
+    )
