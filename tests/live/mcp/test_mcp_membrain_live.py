@@ -69,23 +69,28 @@ def _lc_text(tool: Any, args: dict[str, Any]) -> str:
     return str(message.content)
 
 
-def _untitled(schema: Any) -> Any:
+def _plain(schema: Any, defs: dict[str, Any]) -> Any:
+    """The schema as LangChain sends it: ``$ref`` resolved, pydantic's ``title`` fields dropped."""
     if isinstance(schema, dict):
-        return {k: _untitled(v) for k, v in schema.items() if k != "title"}
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return _plain({**defs[ref.removeprefix("#/$defs/")], **rest}, defs)
+        return {k: _plain(v, defs) for k, v in schema.items() if k != "title"}
     if isinstance(schema, list):
-        return [_untitled(v) for v in schema]
+        return [_plain(v, defs) for v in schema]
     return schema
 
 
 def same_arguments(input_schema: dict[str, Any], lc_tool: Any) -> bool:
     """The MCP tool's JSON schema asks for the arguments the LangChain tool sends to a model:
-    the same properties (types, bounds, descriptions, defaults), required ones and definitions
-    (LangChain drops pydantic's ``title`` fields); both are the one args model's schema."""
+    the same properties (types, bounds, descriptions, defaults) and required ones; both are the
+    one args model's schema (LangChain inlines ``$defs`` and drops ``title`` fields)."""
     assert input_schema == lc_tool.args_schema.model_json_schema()
     sent = convert_to_openai_tool(lc_tool)["function"]["parameters"]
-    keys = ("properties", "required", "$defs")
-    mine = _untitled({k: input_schema.get(k) for k in keys})
-    return bool(mine == {k: sent.get(k) for k in keys})
+    defs = input_schema.get("$defs", {})
+    mine = {k: _plain(input_schema.get(k), defs) for k in ("properties", "required")}
+    return bool(mine == {k: sent.get(k) for k in ("properties", "required")})
 
 
 def _text(result: Any) -> str:
