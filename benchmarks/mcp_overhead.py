@@ -52,8 +52,10 @@ def emulator_process() -> Iterator[str]:
     """``python -m membrane_integrations emulator`` on a free port; yields its URL when up."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "membrane_integrations", "emulator", "--port", str(port)]
-        + ["--embedder", "hashing", "--api-key", KEY, "--log-level", "warning"],
+        [
+            *(sys.executable, "-m", "membrane_integrations", "emulator", "--port", str(port)),
+            *("--embedder", "hashing", "--api-key", KEY, "--log-level", "warning"),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
