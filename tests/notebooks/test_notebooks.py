@@ -55,6 +55,7 @@ def test_the_notebooks_exist() -> None:
         "04_membrane_typed_memory",
         "05_middleware_and_store",
         "06_agent_framework",
+        "07_mcp_server",
     ]
 
 
@@ -79,6 +80,10 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
         "04_membrane_typed_memory": "membraned",
         "05_middleware_and_store": re.escape("agent: From memory: I am vegetarian and avoid fish."),
         "06_agent_framework": re.escape("agent: From memory: Bob is vegetarian and avoids fish."),
+        # the MCP server spawned over stdio: another container sees nothing, the agent recalls
+        "07_mcp_server": re.escape("alice searches with bob's token: No memories matched.")
+        + r"(.|\n)*"
+        + re.escape("agent: From memory: User's dog is called Rex."),
     }[path.stem]
     assert re.search(expected, output)
     from membrane_integrations.membrane.daemon import find_membraned
