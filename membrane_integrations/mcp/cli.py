@@ -157,9 +157,17 @@ def run_mcp(args: argparse.Namespace) -> int:
     """Run the server the arguments describe until the client leaves (stdio) or Ctrl-C."""
     import logging
 
-    import anyio
-
     from ..core.errors import MembraneIntegrationsError
+
+    try:
+        import anyio
+        import mcp  # noqa: F401  (the SDK: say how to get it before anything starts)
+    except ImportError:
+        print(
+            'error: the MCP server needs the mcp extra: pip install "membrane-integrations[mcp]"',
+            file=sys.stderr,
+        )
+        return 2
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper())
     try:
