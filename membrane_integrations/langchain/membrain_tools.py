@@ -43,7 +43,6 @@ from ..tools.membrain import (
     StatsArgs,
     UnlinkArgs,
     UpdateArgs,
-    raise_not_found,
 )
 from ._base import MemoryTool
 
@@ -74,7 +73,6 @@ __all__ = [
     "StatsArgs",
     "UnlinkArgs",
     "UpdateArgs",
-    "raise_not_found",
 ]
 
 
