@@ -12,8 +12,10 @@ both ways, rounds interleaved after a warm-up:
   serialized as JSON-RPC through two pipes and a second process).
 
 It prints p50 and p95 of each, what MCP adds (``mcp - direct`` at p50; the aim is at most
-2 ms), and the p50 of a bare MCP ``ping`` on the same session: the protocol's own round trip
-(pipes, JSON-RPC, the SDK's session tasks), the floor of what any tool call over stdio adds.
+2 ms), the p50 of the shared tool definition driven alone in this process (no LangChain, no
+MCP: what both surfaces wrap), and the p50 of a bare MCP ``ping`` on the same session: the
+protocol's own round trip (pipes, JSON-RPC, the SDK's session tasks), the floor of what any
+tool call over stdio adds.
 Figures are printed, never asserted.
 """
 
@@ -36,6 +38,7 @@ from typing import Any
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from membrane_integrations.core.plan import drive_async
 from membrane_integrations.langchain import MembrainToolkit, MembraneToolkit
 from membrane_integrations.membrain import AsyncMembrainClient, MembrainClient
 from membrane_integrations.membrain.tenancy import Tenancy
@@ -114,20 +117,26 @@ async def compare(
         async def direct() -> None:
             await tool.ainvoke(args)
 
+        async def definition() -> None:  # the shared tool definition alone, no framework
+            plan = tool.spec.plan(tool.settings, tool.spec.validate(args))
+            await drive_async(plan, tool.clients.for_async())
+
         for _ in range(max(runs // 10, 10)):  # warm-up: connections, caches, code paths
             await over_mcp()
             await direct()
         mcp_ms: list[float] = []
         direct_ms: list[float] = []
+        bare_ms: list[float] = []
         for _ in range(runs):
             direct_ms.append(await _timed(direct))
             mcp_ms.append(await _timed(over_mcp))
+            bare_ms.append(await _timed(definition))
         ping_ms = [await _timed(session.send_ping) for _ in range(runs)]
     d50, m50 = statistics.median(direct_ms), statistics.median(mcp_ms)
     print(
-        f"{label:<34} {d50:8.2f} {_p(direct_ms, 0.95):8.2f}   {m50:8.2f} {_p(mcp_ms, 0.95):8.2f}"
-        f"   {m50 - d50:+8.2f} ms  ({m50 / d50:.2f}x; a bare MCP ping: "
-        f"{statistics.median(ping_ms):.2f} ms)"
+        f"{label:<30} {d50:8.2f} {_p(direct_ms, 0.95):8.2f}   {m50:8.2f} {_p(mcp_ms, 0.95):8.2f}"
+        f"   {m50 - d50:+8.2f} ms  ({m50 / d50:.2f}x)   {statistics.median(bare_ms):8.2f}"
+        f" {statistics.median(ping_ms):8.2f}"
     )
 
 
@@ -177,8 +186,14 @@ async def membrane(runs: int) -> None:
 
 async def main(runs: int, with_membrane: bool) -> None:
     print(f"{runs} interleaved calls per tool after a warm-up; milliseconds per call\n")
-    print(f"{'tool':<34} {'direct':>8} {'':>8}   {'mcp stdio':>8} {'':>8}   {'added':>8}")
-    print(f"{'':<34} {'p50':>8} {'p95':>8}   {'p50':>8} {'p95':>8}   {'p50':>8}")
+    print(
+        f"{'tool':<30} {'direct':>8} {'':>8}   {'mcp stdio':>8} {'':>8}   {'added':>8}"
+        f" {'':>10}   {'bare def':>8} {'mcp ping':>8}"
+    )
+    print(
+        f"{'':<30} {'p50':>8} {'p95':>8}   {'p50':>8} {'p95':>8}   {'p50':>8} {'':>10}"
+        f"   {'p50':>8} {'p50':>8}"
+    )
     with emulator_process() as url:
         await membrain(url, runs)
     if with_membrane:
@@ -187,6 +202,8 @@ async def main(runs: int, with_membrane: bool) -> None:
         except Exception as exc:  # no daemon here: say so, the Membrain figures stand
             print(f"membrane: skipped ({type(exc).__name__}: {exc})")
     print("\nadded = what the MCP hop costs on top of the LangChain tool (aim: <= 2 ms at p50)")
+    print("bare def = the shared tool definition driven alone (no LangChain, no MCP)")
+    print("mcp ping = a bare MCP round trip on the same stdio session (the protocol's floor)")
 
 
 if __name__ == "__main__":
