@@ -3,7 +3,9 @@
 The operator fixes the tenancy on the command line: the container (Membrain) or the scope,
 trust ceiling and trust scopes (Membrane). Keys come from the environment only
 (``MEMBRAIN_API_KEY``, ``MEMBRANE_API_KEY``), never from a flag, so they stay out of process
-listings and shell history. Building the parser imports nothing of ``mcp``.
+listings and shell history; so does the HTTP bearer token (``MEMBRANE_MCP_TOKEN``), without
+which the server will not listen beyond loopback unless ``--no-auth`` says a proxy
+authenticates. Building the parser imports nothing of ``mcp``.
 
 Example:
     >>> import argparse
@@ -21,8 +23,10 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["add_mcp_parser", "run_mcp"]
+__all__ = ["TOKEN_ENV", "add_mcp_parser", "run_mcp"]
 
+TOKEN_ENV = "MEMBRANE_MCP_TOKEN"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _LEVELS = ["public", "low", "medium", "high", "hyper"]
 
 
@@ -40,6 +44,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="an extra Host header value accepted over HTTP (e.g. behind a proxy), repeatable",
+    )
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help=f"listen beyond loopback without {TOKEN_ENV} (a proxy in front authenticates)",
     )
     parser.add_argument("--max-chars", type=int, default=4000, help="text budget of a tool reply")
     parser.add_argument("--log-level", default="warning")
@@ -148,6 +157,7 @@ async def _serve(args: argparse.Namespace) -> None:
                 port=args.port,
                 allowed_hosts=args.allowed_host,
                 log_level=args.log_level,
+                token=os.environ.get(TOKEN_ENV) or None,
             )
     finally:
         await client.aclose()
@@ -170,6 +180,15 @@ def run_mcp(args: argparse.Namespace) -> int:
         return 2
 
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper())
+    open_to_all = args.host not in _LOOPBACK and not os.environ.get(TOKEN_ENV)
+    if args.transport == "http" and open_to_all and not args.no_auth:
+        print(
+            f"error: --host {args.host} would let anyone who reaches it act as container "
+            f"{args.container!r}: set {TOKEN_ENV} (clients then send 'Authorization: Bearer "
+            "<token>'), or pass --no-auth when an authenticating proxy is in front",
+            file=sys.stderr,
+        )
+        return 2
     try:
         anyio.run(_serve, args)
     except KeyboardInterrupt:

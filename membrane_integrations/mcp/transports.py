@@ -2,9 +2,10 @@
 
 Over stdio, stdout carries the protocol (every log goes to stderr). Over HTTP the server binds
 ``127.0.0.1`` unless told otherwise, answers at ``/mcp``, checks the ``Host`` and ``Origin``
-headers against loopback names when bound to loopback (DNS rebinding), and says on stderr, once it
-accepts connections, ``MCP server ready at http://HOST:PORT/mcp`` (with the port it got when
-given 0).
+headers against loopback names when bound to loopback (DNS rebinding), with a ``token`` answers
+only requests carrying ``Authorization: Bearer <token>`` (401 otherwise), and says on stderr,
+once it accepts connections, ``MCP server ready at http://HOST:PORT/mcp`` (with the port it got
+when given 0).
 
 Example:
     >>> from membrane_integrations.mcp.membrain import membrain_server
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import hmac
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -57,12 +60,22 @@ def _security(host: str, allowed_hosts: Sequence[str]) -> TransportSecuritySetti
 
 
 class _Endpoint:
-    """The ASGI endpoint of ``/mcp``: hands each request to the session manager."""
+    """The ASGI endpoint of ``/mcp``: checks the bearer token (if any), then hands the request
+    to the session manager."""
 
-    def __init__(self, manager: StreamableHTTPSessionManager) -> None:
+    def __init__(self, manager: StreamableHTTPSessionManager, token: str | None) -> None:
         self.manager = manager
+        self.expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is not None:
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                denied = PlainTextResponse(
+                    "missing or wrong bearer token", 401, {"WWW-Authenticate": "Bearer"}
+                )
+                await denied(scope, receive, send)
+                return
         await self.manager.handle_request(scope, receive, send)
 
 
@@ -72,8 +85,12 @@ def http_app(
     host: str = "127.0.0.1",
     allowed_hosts: Sequence[str] = (),
     stateless: bool = False,
+    token: str | None = None,
 ) -> Starlette:
-    """The streamable-HTTP ASGI app of ``server`` at ``/mcp`` (run it with any ASGI server)."""
+    """The streamable-HTTP ASGI app of ``server`` at ``/mcp`` (run it with any ASGI server).
+
+    ``token``: when given, every request must carry ``Authorization: Bearer <token>``.
+    """
     manager = StreamableHTTPSessionManager(
         app=server.lowlevel, stateless=stateless, security_settings=_security(host, allowed_hosts)
     )
@@ -83,7 +100,8 @@ def http_app(
         async with manager.run():
             yield
 
-    return Starlette(routes=[Route(PATH, endpoint=_Endpoint(manager))], lifespan=lifespan)
+    endpoint = _Endpoint(manager, token)
+    return Starlette(routes=[Route(PATH, endpoint=endpoint)], lifespan=lifespan)
 
 
 async def serve_http(
@@ -94,11 +112,12 @@ async def serve_http(
     allowed_hosts: Sequence[str] = (),
     log_level: str = "warning",
     announce: TextIO | None = None,
+    token: str | None = None,
 ) -> None:
     """Serve ``server`` over streamable HTTP until cancelled (Ctrl-C)."""
     import uvicorn
 
-    app = http_app(server, host=host, allowed_hosts=allowed_hosts)
+    app = http_app(server, host=host, allowed_hosts=allowed_hosts, token=token)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
     out = announce if announce is not None else sys.stderr
 

@@ -214,3 +214,48 @@ async def test_streamable_http(emulator: MembrainEmulator, container: str) -> No
                 json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
             )
         assert reply.status_code in (400, 403, 421)
+
+
+async def test_streamable_http_with_a_bearer_token(
+    emulator: MembrainEmulator, container: str
+) -> None:
+    token = uuid.uuid4().hex
+    env = {**_env(emulator), "MEMBRANE_MCP_TOKEN": token}
+    with http_server("membrain", container, env) as url:
+        async with httpx.AsyncClient() as http:
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": token}):
+                denied = await http.post(
+                    url,
+                    headers={"Accept": "application/json, text/event-stream", **headers},
+                    json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                )
+                assert denied.status_code == 401
+                assert token not in denied.text
+        auth = httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"})
+        async with (
+            auth,
+            streamable_http_client(url, http_client=auth) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            stats = await session.call_tool("membrain_stats", {})
+            assert not stats.isError and _text(stats) == "0 memories."
+
+
+def test_beyond_loopback_it_needs_a_token_or_no_auth(container: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.live.mcp.mcp_servers import ROOT, command
+
+    argv = [sys.executable, *command("membrain", container, "--transport", "http")]
+    refused = subprocess.run(
+        [*argv, "--host", "0.0.0.0"],
+        cwd=ROOT,
+        env=server_env(MEMBRAIN_API_KEY="k", MEMBRAIN_BASE_URL="http://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2
+    assert "MEMBRANE_MCP_TOKEN" in refused.stderr and "--no-auth" in refused.stderr
