@@ -83,10 +83,10 @@ def test_membrane_backend_without_the_daemon_fails_clearly(offline: None, no_dae
     assert "Membrane stories skipped" in out and "MEMBRANED_BIN" in out
 
 
-def test_membrane_stories_against_the_real_daemon(offline: None, real_membraned: str) -> None:
+def test_membrane_stories_against_the_real_daemon(offline: None, clean_membraned: str) -> None:
     code, out, _ = _run(backend="membrane")
     assert code == 0, out
-    assert f"membraned ({real_membraned})" in out
+    assert f"membraned ({clean_membraned})" in out
     assert "Deployed billing v42 -> outcome failure" in out
     assert "low trust   : semantic medium salience 1.00  [redacted]" in out
     assert "medium trust: semantic medium salience 1.00  user phone '+351 555 0100'" in out
@@ -129,3 +129,18 @@ def test_python_m_demo_exits_zero(offline: None, no_daemon: None) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "agent: From memory: User's dog is called Rex." in proc.stdout
     assert "... starting the Membrain emulator" in proc.stderr
+
+
+def test_python_m_demo_finds_the_built_daemon_with_a_clean_environment(
+    offline: None, clean_membraned: str
+) -> None:
+    """What a user types after ``make demo``: no MEMBRANED_BIN, no MEMBRANED_SOURCE."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "membrane_integrations", "demo", "--backend", "membrane"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"membraned ({clean_membraned})" in proc.stdout
+    assert "skipped" not in proc.stdout

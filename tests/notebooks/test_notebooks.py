@@ -105,11 +105,12 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
     ],
 )
 def test_daemon_cells_run_against_the_real_daemon(
-    name: str, tmp_path: Path, offline: None, real_membraned: str
+    name: str, tmp_path: Path, offline: None, clean_membraned: str
 ) -> None:
+    """With a clean environment (no MEMBRANED_BIN, no MEMBRANED_SOURCE), as after make demo."""
     output = _text(_run(ROOT / "notebooks" / f"{name}.ipynb", tmp_path))
     assert "skipped" not in output
-    assert f"membraned ({Path(real_membraned).name}) is running" in output
+    assert f"membraned ({Path(clean_membraned).name}) is running" in output
     if name == "03_autogen_memory":
         assert "user diet Bob is vegetarian and avoids fish." in output
     elif name == "05_middleware_and_store":
