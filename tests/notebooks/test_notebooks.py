@@ -6,6 +6,7 @@ the outputs of a run, and runs the membraned-dependent cells against a stand-in 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -23,6 +24,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_notebooks import parse  # noqa: E402
 
 pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(autouse=True)
+def _kernels_import_this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels run in a temporary directory: make them import this checkout's package
+    (not whichever editable install the interpreter has)."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
 def _run(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
