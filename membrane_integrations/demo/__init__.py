@@ -23,6 +23,9 @@ Example:
     'From memory: Bob is vegan'
 """
 
-from .run import Backend, run_demo
+from .._extras import requires_extra
+
+with requires_extra("demo"):
+    from .run import Backend, run_demo
 
 __all__ = ["Backend", "run_demo"]

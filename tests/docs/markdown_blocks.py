@@ -16,7 +16,8 @@ Convention (what every page's author writes to):
   plain code, so they may call ``asyncio.run`` themselves.
 
 Example:
-    >>> blocks = parse_blocks("# T\\n```python\\nx = 1\\n```\\n```python\\n# continues\\nx\\n```\\n")
+    >>> page = "# T\\n```python\\nx = 1\\n```\\n```python\\n# continues\\nx\\n```\\n"
+    >>> blocks = parse_blocks(page)
     >>> [(b.line, b.continues) for b in blocks]
     [(2, False), (5, True)]
     >>> [len(c) for c in chains(blocks)]
@@ -105,14 +106,12 @@ def run_chain(chain: list[Block]) -> dict[str, Any]:
         for block in chain:
             # Padding keeps the traceback's line numbers equal to the page's.
             source = "\n" * block.line + block.code
-            code = compile(
-                source, str(block.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-            )
+            code = compile(source, str(block.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
             if code.co_flags & inspect.CO_COROUTINE:
                 loop = loop or asyncio.new_event_loop()
-                loop.run_until_complete(eval(code, namespace))  # noqa: S307 (the docs' own code)
+                loop.run_until_complete(eval(code, namespace))  # the docs' own code
             else:
-                exec(code, namespace)  # noqa: S102 (the docs' own code)
+                exec(code, namespace)  # the docs' own code
     finally:
         if loop is not None:
             loop.run_until_complete(loop.shutdown_asyncgens())
