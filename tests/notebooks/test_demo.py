@@ -52,6 +52,13 @@ def test_membrain_stories_against_the_in_process_emulator(offline: None) -> None
     # the AutoGen story shows what was injected into the model's context
     injected = out.split("memories injected into the model's context:")[1]
     assert "Bob's daughter is allergic to peanuts." in injected
+    # asked about an allergy, the agent answers with the allergy (not the first memory)
+    assert "agent: From memory: Bob's daughter is allergic to peanuts." in out
+    # full lines: no fact is cut, long lines are wrapped
+    assert not any(line.rstrip().endswith("...") for line in out.splitlines())
+    assert "deployed on\n     Mondays." in out or "deployed on Mondays." in out
+    assert all(len(line) <= 100 for line in out.splitlines() if " " in line.strip())
+    assert "reranked" not in out  # the comparison showed two equal lists: dropped
     assert "cleaned up: 10 demo memories deleted" in out
     assert "Membrane stories" not in out
     assert out.rstrip().endswith("Done.")
@@ -95,14 +102,19 @@ def test_membrane_stories_against_the_real_daemon(offline: None, clean_membraned
     assert "billing-api rate_limit 100 (contested)" in out
     assert "the retracted fact is hidden from salient retrieval" in out
     # membraned on SQLite orders equal salience newest first (ORDER BY salience DESC,
-    # created_at DESC): the last fact stored is the first one injected, and the one answered.
+    # created_at DESC), whatever the question: the Italian-food fact, stored last, would come
+    # first. The story re-ranks on the client by meaning, so the allergy the task asks about is
+    # injected first and answered.
     injected = out.split("memories injected into the model's context:")[1].splitlines()[1:4]
-    assert [line.strip() for line in injected] == [
+    assert [line.strip() for line in injected][0] == (
+        "user diet Bob's daughter is allergic to peanuts."
+    )
+    assert sorted(line.strip() for line in injected) == [
+        "user diet Bob is vegetarian and avoids fish.",
         "user diet Bob prefers Italian food on weekends.",
         "user diet Bob's daughter is allergic to peanuts.",
-        "user diet Bob is vegetarian and avoids fish.",
     ]
-    assert "agent: From memory: user diet Bob prefers Italian food on weekends." in out
+    assert "agent: From memory: user diet Bob's daughter is allergic to peanuts." in out
 
 
 def test_half_a_hosted_target_is_refused(offline: None) -> None:

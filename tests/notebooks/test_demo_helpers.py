@@ -62,6 +62,14 @@ def test_memory_answer_reads_the_first_numbered_memory() -> None:
     assert memory_answer("You are a helpful assistant.") is None
 
 
+def test_memory_answer_picks_the_memory_the_question_is_about() -> None:
+    context = "Relevant memories:\n1. Bob is vegan\n2. Bob's daughter is allergic to peanuts"
+    assert memory_answer(context, "Is anyone allergic to something?") == (
+        "From memory: Bob's daughter is allergic to peanuts"
+    )
+    assert memory_answer(context, "What about the weather?") == "From memory: Bob is vegan"
+
+
 def _fake_go_source(root: Path) -> Path:
     source = root / "membrane"
     (source / "cmd" / "membraned").mkdir(parents=True)
