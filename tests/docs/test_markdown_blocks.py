@@ -86,3 +86,19 @@ def test_a_failing_block_names_its_page_and_line() -> None:
         run_chain(chain)
     frame = caught.traceback[-1]
     assert (str(frame.path), frame.lineno + 1) == ("docs/example.md", 5)
+
+
+def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
+    """``mkdocs build --strict``: a broken link or anchor between the pages fails."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "site" / "membrane" / "index.html").is_file()
