@@ -53,9 +53,14 @@ class Console:
         self.out.write(f"\n== {title} ==\n")
         self.out.flush()
 
-    def say(self, line: str, indent: int = 3) -> None:
-        """One indented line of the story, wrapped at :data:`WIDTH` columns."""
+    def say(self, line: str, indent: int = 3, *, wrap: bool = True) -> None:
+        """One indented line of the story, wrapped at :data:`WIDTH` columns unless ``wrap`` is
+        False (a command or a path the reader copies stays on one line)."""
         pad = " " * indent
+        if not wrap:
+            self.out.write("".join(pad + part + "\n" for part in line.split("\n")))
+            self.out.flush()
+            return
         for part in line.split("\n"):  # a line may start with a blank one
             wrapped = textwrap.fill(
                 part,

@@ -83,7 +83,7 @@ def _membrane(console: Console, *, required: bool) -> int:
         binary = find_membraned(quiet=True)
     if binary is None:
         hint = " ".join(install_hint().split())
-        console.say(f"\nMembrane stories skipped: {hint}", 0)
+        console.say(f"\nMembrane stories skipped: {hint}", 0, wrap=False)
         return 1 if required else 0
     from .membrane_stories import membrane_autogen_story, typed_memory_story
 
@@ -91,7 +91,11 @@ def _membrane(console: Console, *, required: bool) -> int:
         with console.wait("starting membraned"):
             daemon = LocalMembraned(binary).start()
         try:
-            console.say(f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database", 0)
+            console.say(
+                f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database",
+                0,
+                wrap=False,
+            )
             with daemon.client() as client:
                 typed_memory_story(client, console)
             membrane_autogen_story(daemon.addr, None, console)
