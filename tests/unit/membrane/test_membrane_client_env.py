@@ -34,3 +34,15 @@ def test_defaults_without_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEMBRANE_API_KEY", raising=False)
     cfg = ClientConfig.resolve()
     assert (cfg.addr, cfg.metadata()) == ("localhost:9090", ())
+
+
+def test_the_framework_configs_read_the_address_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from membrane_integrations.agent_framework import MembraneContextConfig
+    from membrane_integrations.autogen import MembraneMemoryConfig
+
+    monkeypatch.setenv("MEMBRANE_ADDR", "127.0.0.1:7777")
+    assert MembraneMemoryConfig(container="c").addr == "127.0.0.1:7777"
+    assert MembraneContextConfig().addr == "127.0.0.1:7777"
+    assert MembraneMemoryConfig(container="c", addr="127.0.0.1:1").addr == "127.0.0.1:1"
+    monkeypatch.delenv("MEMBRANE_ADDR")
+    assert MembraneMemoryConfig(container="c").addr == "localhost:9090"
