@@ -39,8 +39,12 @@ MODULE_EXTRAS = {
     "grpc": "membrane",
     "google": "membrane",
     "fastapi": "emulator",
+    "fastapi_offline": "emulator",
     "starlette": "emulator",
     "uvicorn": "emulator",
+    # extras other branches add (the MCP server, the PostgreSQL recall index)
+    "mcp": "mcp",
+    "psycopg": "postgres",
 }
 
 
