@@ -21,7 +21,10 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m membrane_integrations",
-        description="Long-term memory for LangChain and AutoGen agents (Membrain, Membrane).",
+        description=(
+            "Long-term memory for LangChain, AutoGen and Microsoft Agent Framework agents "
+            "(Membrain, Membrane)."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -144,9 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "mcp":
         return run_mcp(args)
-    from .demo import run_demo
+    from ._extras import requires_extra
 
-    return run_demo(args.base_url, args.api_key, backend=args.backend)
+    with requires_extra("demo"):  # the stories import their frameworks when they run
+        from .demo import run_demo
+
+        return run_demo(args.base_url, args.api_key, backend=args.backend)
 
 
 if __name__ == "__main__":

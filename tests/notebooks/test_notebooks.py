@@ -6,6 +6,7 @@ the outputs of a run, and runs the membraned-dependent cells against a stand-in 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -23,6 +24,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_notebooks import parse  # noqa: E402
 
 pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(autouse=True)
+def _kernels_import_this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels run in a temporary directory: make them import this checkout's package
+    (not whichever editable install the interpreter has)."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
 def _run(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
@@ -110,11 +119,12 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
     ],
 )
 def test_daemon_cells_run_against_the_real_daemon(
-    name: str, tmp_path: Path, offline: None, real_membraned: str
+    name: str, tmp_path: Path, offline: None, clean_membraned: str
 ) -> None:
+    """With a clean environment (no MEMBRANED_BIN, no MEMBRANED_SOURCE), as after make demo."""
     output = _text(_run(ROOT / "notebooks" / f"{name}.ipynb", tmp_path))
     assert "skipped" not in output
-    assert f"membraned ({Path(real_membraned).name}) is running" in output
+    assert f"membraned ({Path(clean_membraned).name}) is running" in output
     if name == "03_autogen_memory":
         assert "user diet Bob is vegetarian and avoids fish." in output
     elif name == "05_middleware_and_store":
