@@ -32,15 +32,20 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from .._extras import MissingExtraError, requires_extra
+
 try:
-    from langchain.agents.middleware import (
-        AgentMiddleware,
-        AgentState,
-        ModelCallResult,
-        ModelRequest,
-        ModelResponse,
-    )
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    with requires_extra("langchain-agents"):
+        from langchain.agents.middleware import (
+            AgentMiddleware,
+            AgentState,
+            ModelCallResult,
+            ModelRequest,
+            ModelResponse,
+        )
+except MissingExtraError:
+    raise
+except ImportError as exc:  # pragma: no cover - an old langchain without agent middleware
     raise ImportError(
         "the memory middlewares need LangChain 1.x agents: "
         "pip install 'membrane-integrations[langchain-agents]' (or 'langchain>=1.0')"
