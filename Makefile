@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make demo` installs only what the demo needs (.[demo]); `make test` the whole set (.[all,dev]).
+DEMO_STAMP := $(VENV)/.installed-demo
 PKG := membrane_integrations
 # Docstring examples that start a membraned: run by tests/live/langchain/test_lc_store_docstrings_live.py
 # under the daemon gating (skip without Go, fail under CI=true), not by the ungated doctest run.
@@ -19,17 +21,31 @@ MEMBRANED_SOURCE ?= $(UPSTREAM)
 export MEMBRANED_SOURCE
 endif
 
-.PHONY: demo test lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean
+.PHONY: demo test dist lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing .[all,dev] into $(VENV) (first run takes a few minutes)"
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[all,dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(DEMO_STAMP)
 
-demo: $(STAMP)
+# A venv made by `make test` already has the demo's set: its stamp is touched there too.
+$(DEMO_STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing .[demo] into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[demo]'
+	@touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	@$(PY) -m $(PKG) demo
+
+# The sdist and the wheel, in dist/ (no release yet: install the wheel from there).
+# --no-isolation builds with the venv's setuptools, so it works offline.
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
 
 test: $(STAMP) membraned
 	$(PY) -m ruff check $(PKG) tests benchmarks

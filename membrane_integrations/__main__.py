@@ -1,4 +1,4 @@
-"""The command line: ``python -m membrane_integrations {demo,emulator}``.
+"""The command line: ``python -m membrane_integrations {demo,emulator,mcp}``.
 
 Example:
     >>> build_parser().parse_args(["emulator", "--port", "0"]).port
@@ -13,13 +13,18 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from .mcp.cli import add_mcp_parser, run_mcp
+
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m membrane_integrations",
-        description="Long-term memory for LangChain and AutoGen agents (Membrain, Membrane).",
+        description=(
+            "Long-term memory for LangChain, AutoGen and Microsoft Agent Framework agents "
+            "(Membrain, Membrane)."
+        ),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -77,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     quotas = emu.add_argument_group("quotas for every tenant (off by default)")
     quotas.add_argument("--memory-cap", type=int, help="403 TIER_MEMORY_CAP_REACHED beyond it")
     quotas.add_argument("--weekly-creates", type=int, help="429 TIER_WEEKLY_QUOTA_REACHED")
+
+    add_mcp_parser(sub)  # mcp membrain|membrane: the memory tools over MCP (the mcp extra)
     return parser
 
 
@@ -138,9 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "emulator":
         return _serve(args)
-    from .demo import run_demo
+    if args.command == "mcp":
+        return run_mcp(args)
+    from ._extras import requires_extra
 
-    return run_demo(args.base_url, args.api_key, backend=args.backend)
+    with requires_extra("demo"):  # the stories import their frameworks when they run
+        from .demo import run_demo
+
+        return run_demo(args.base_url, args.api_key, backend=args.backend)
 
 
 if __name__ == "__main__":

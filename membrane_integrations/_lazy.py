@@ -17,13 +17,22 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._extras import requires_extra
+
 __all__ = ["lazy_exports"]
 
 
 def lazy_exports(
-    package: str, names: Mapping[str, str], namespace: dict[str, Any]
+    package: str,
+    names: Mapping[str, str],
+    namespace: dict[str, Any],
+    *,
+    extra: str | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The ``__getattr__`` and ``__dir__`` of ``package`` for the lazily imported ``names``.
+
+    ``extra`` is the package's extra: a missing dependency then raises
+    :class:`~membrane_integrations._extras.MissingExtraError` naming what to install.
 
     ``namespace`` is the package's ``globals()``: a name, once imported, is kept there, so the
     module's ``__getattr__`` is not called for it again.
@@ -33,7 +42,11 @@ def lazy_exports(
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module, package), name)
+        if extra is None:
+            value = getattr(importlib.import_module(module, package), name)
+        else:
+            with requires_extra(extra):
+                value = getattr(importlib.import_module(module, package), name)
         namespace[name] = value
         return value
 

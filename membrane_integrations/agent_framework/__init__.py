@@ -41,4 +41,4 @@ _LAZY = {
     "ScriptedChatClient": ".testing",
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), extra="agent-framework")

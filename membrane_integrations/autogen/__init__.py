@@ -35,4 +35,4 @@ _LAZY = {
     "MembraneMemory": ".membrane_memory",
 }
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), extra="autogen")

@@ -38,14 +38,20 @@ __all__ = [
     "redact",
 ]
 
+# A hint's placeholder ("<your key>"), whole: what follows it cannot be part of a value.
+_PLACEHOLDER = r"<[\w ]+>(?=[\s\"',}.;)]|$)"
 # Anything shaped like a credential: Membrain live keys, bearer tokens, OpenAI-style keys,
-# and the value of an X-API-Key / Authorization header quoted back by a proxy.
+# and the value of an X-API-Key / Authorization header quoted back by a proxy. Only the value
+# goes: the header name and the auth scheme stay, and a placeholder in angle brackets
+# ("send X-API-Key: <your key>") is a hint, not a secret, so it stays too.
 _SECRET_PATTERNS = (
     re.compile(r"mb_(?:live|test)_[A-Za-z0-9_\-]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+"),
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
-    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    re.compile(rf"(?i)(x-api-key[\"']?\s*[:=]\s*[\"']?)(?!{_PLACEHOLDER})[^\s\"',}}]+"),
+    re.compile(
+        rf"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:(?:bearer|basic)\s+)?)(?!{_PLACEHOLDER}|(?:bearer|basic)\s)[^\s\"',}}]+"
+    ),
 )
 
 
@@ -56,6 +62,10 @@ def redact(text: str, *secrets: str | None) -> str:
     'key [redacted] rejected'
     >>> redact("token s3cr3t-value was bad", "s3cr3t-value")
     'token [redacted] was bad'
+    >>> redact("send X-API-Key: <your key> or Authorization: Bearer <your key>")
+    'send X-API-Key: <your key> or Authorization: Bearer <your key>'
+    >>> redact("got X-API-Key: abc123 and Authorization: Bearer xyz789")
+    'got X-API-Key: [redacted] and Authorization: Bearer [redacted]'
     """
     for secret in secrets:
         if secret and len(secret) >= 4:

@@ -83,7 +83,10 @@ class MembrainSettings(KeyedSettings):
 class MembraneSettings(KeyedSettings):
     """Which membraned, and how to reach it."""
 
-    addr: str = Field(default="localhost:9090", description="Daemon address, host:port.")
+    addr: str = Field(
+        default_factory=lambda: os.environ.get("MEMBRANE_ADDR") or "localhost:9090",
+        description="Daemon address, host:port (default: MEMBRANE_ADDR, else localhost:9090).",
+    )
     api_key_env: str = Field(
         default="MEMBRANE_API_KEY", description="Environment variable holding the API key."
     )

@@ -1,8 +1,8 @@
 """``python -m membrane_integrations demo``: the notebooks' stories, short, in the terminal.
 
 Membrain stories (always): a LangChain agent with the Membrain toolkit learns facts about a user
-and uses them in a new conversation; ``MembrainRetriever`` in an LCEL RAG chain (raw vs
-reranked, a container and time-bucket slice); an AutoGen agent with ``MembrainMemory``.
+and uses them in a new conversation; ``MembrainRetriever`` in an LCEL RAG chain (the
+container, then a container and time-bucket slice); an AutoGen agent with ``MembrainMemory``.
 Membrane stories (when membraned is installed): typed memory with trust, reinforcement and
 revision, and an AutoGen agent with ``MembraneMemory``.
 
@@ -23,6 +23,9 @@ Example:
     'From memory: Bob is vegan'
 """
 
-from .run import Backend, run_demo
+from .._extras import requires_extra
+
+with requires_extra("demo"):
+    from .run import Backend, run_demo
 
 __all__ = ["Backend", "run_demo"]

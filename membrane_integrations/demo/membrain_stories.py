@@ -65,7 +65,7 @@ PANTRY = (
     "Bob's daughter is allergic to peanuts.",
     "Bob prefers Italian food on weekends.",
 )
-AUTOGEN_TASK = "What should I keep in mind when I cook for Bob?"
+AUTOGEN_TASK = "I am cooking for Bob's family tonight: is anyone allergic to something?"
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ def _show_docs(label: str, docs: list[Document], console: Console) -> list[str]:
 
 
 def rag_story(target: MembrainTarget, container: str, console: Console) -> StoryResult:
-    """``MembrainRetriever`` in an LCEL chain: raw vs reranked, and a time-bucket slice."""
+    """``MembrainRetriever`` in an LCEL chain: the container's best matches, then the same
+    question on a time-bucket slice, which is what lets the chain answer with the current rule."""
     from ..langchain import MembrainRetriever
 
     console.heading("2. MembrainRetriever in a RAG chain (LCEL)")
@@ -157,8 +158,7 @@ def rag_story(target: MembrainTarget, container: str, console: Console) -> Story
                 client.add(note, scope=[container_token(container), time_token("month", when)])
                 result.stored.append(note)
         console.say(f"stored {len(NOTES)} notes tagged by month (time.month.2026-02 / 2026-03)")
-        raw = MembrainRetriever(client=client, container=container, k=4, include_edges=True)
-        reranked = MembrainRetriever(client=client, container=container, k=3, rerank=True)
+        everything = MembrainRetriever(client=client, container=container, k=4)
         march = MembrainRetriever(
             client=client,
             container=container,
@@ -167,10 +167,9 @@ def rag_story(target: MembrainTarget, container: str, console: Console) -> Story
         )
         console.say(f"question: {RAG_QUESTION}")
         with console.wait("searching"):
-            slices = [(r, r.invoke(RAG_QUESTION)) for r in (raw, reranked, march)]
+            slices = [(r, r.invoke(RAG_QUESTION)) for r in (everything, march)]
         labels = (
-            "raw (graph-native ranking; k counts memory nodes and relationship edges):",
-            "reranked (memory nodes only):",
+            "the whole container (the old Friday rule ranks first):",
             "only March 2026 (container AND time-bucket filter):",
         )
         for label, (_, docs) in zip(labels, slices, strict=True):

@@ -26,7 +26,7 @@ from ..membrane import (
     TrustContext,
 )
 from .console import Console, short
-from .membrain_stories import PANTRY, StoryResult, ask_the_cook
+from .membrain_stories import AUTOGEN_TASK, PANTRY, StoryResult, ask_the_cook
 from .models import autogen_chat_client, model_label
 
 __all__ = ["describe", "membrane_autogen_story", "typed_memory_story"]
@@ -143,7 +143,11 @@ async def _autogen(addr: str, api_key: str | None, console: Console) -> StoryRes
         api_key=SecretStr(api_key) if api_key else None,
         k=3,
     )
-    memory = MembraneMemory(config)
+    # membraned on SQLite returns records by salience whatever the question; re-ranking the
+    # candidates by meaning on the client puts the one that answers it first.
+    from ..embeddings import WordLlamaEmbedder
+
+    memory = MembraneMemory(config, embeddings=WordLlamaEmbedder())
     try:
         for fact in PANTRY:
             item = MemoryContent(
@@ -153,6 +157,8 @@ async def _autogen(addr: str, api_key: str | None, console: Console) -> StoryRes
             result.stored.append(fact)
         model: Any = autogen_chat_client()
         console.say(f"stored {len(PANTRY)} observations; model: {model_label(model)}")
+        console.say("recall re-ranked on the client by meaning (WordLlama), not by salience")
+        console.say(f"task: {AUTOGEN_TASK}")
         await ask_the_cook(memory, model, console, result)
         await memory.clear()
         await model.close()

@@ -24,12 +24,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
 from autogen_core import CancellationToken
-from autogen_core.models import CreateResult, LLMMessage, SystemMessage
+from autogen_core.models import CreateResult, LLMMessage, SystemMessage, UserMessage
 from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.models.replay import ReplayChatCompletionClient
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
 
+from ..embeddings.stopwords import STOP_WORDS
 from ..testing import MemoryRuleChatModel
 
 __all__ = [
@@ -40,7 +41,10 @@ __all__ = [
     "model_label",
 ]
 
-_NUMBERED = re.compile(r"^\s*1\.\s+(?P<text>.+)$", re.MULTILINE)
+_NUMBERED = re.compile(r"^\s*\d+\.\s+(?P<text>.+)$", re.MULTILINE)
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that say nothing about which memory answers a question.
+_FILLER = STOP_WORDS | {"anyone", "s", "something", "tonight", "user"}
 
 
 def _openai_ready(*modules: str) -> bool:
@@ -61,18 +65,35 @@ def langchain_chat_model(**rules: Any) -> BaseChatModel:
     return MemoryRuleChatModel(**rules)
 
 
-def memory_answer(system_text: str) -> str | None:
-    """The offline answer to a prompt whose system message lists numbered memories."""
-    first = _NUMBERED.search(system_text)
-    return f"From memory: {first.group('text').strip()}" if first else None
+def _stems(text: str) -> set[str]:
+    return {word[:5] for word in _WORD.findall(text.lower()) if word not in _FILLER}
+
+
+def memory_answer(system_text: str, question: str = "") -> str | None:
+    """The offline answer to a prompt whose system message lists numbered memories: the memory
+    sharing the most words (by their first five letters) with ``question``, the first on a tie.
+
+    >>> context = "Relevant memories:\\n1. Bob is vegan\\n2. Bob's daughter is allergic to nuts"
+    >>> memory_answer(context, "Is anyone allergic to something?")
+    "From memory: Bob's daughter is allergic to nuts"
+    >>> memory_answer(context)
+    'From memory: Bob is vegan'
+    """
+    memories = [m.group("text").strip() for m in _NUMBERED.finditer(system_text)]
+    if not memories:
+        return None
+    wanted = _stems(question)
+    best = max(memories, key=lambda memory: len(wanted & _stems(memory)))  # first on a tie
+    return f"From memory: {best}"
 
 
 class MemoryAnsweringChatClient(ReplayChatCompletionClient):
     """An offline AutoGen model that answers from the memories injected into its context.
 
     It reads the system messages of each call; if one lists numbered memories (what
-    ``MembrainMemory`` / ``MembraneMemory`` add in ``update_context``) it answers with the first,
-    otherwise it says it does not know. Every call is kept in ``create_calls`` (inherited), so
+    ``MembrainMemory`` / ``MembraneMemory`` add in ``update_context``) it answers with the one
+    that shares the most words with the user's last message (the first on a tie), otherwise it
+    says it does not know. Every call is kept in ``create_calls`` (inherited), so
     a notebook can show exactly what the model saw.
     """
 
@@ -90,7 +111,13 @@ class MemoryAnsweringChatClient(ReplayChatCompletionClient):
         cancellation_token: CancellationToken | None = None,
     ) -> CreateResult:
         """Answer from the first injected memory, recording the call."""
-        answers = [memory_answer(str(m.content)) for m in messages if isinstance(m, SystemMessage)]
+        users = [m for m in messages if isinstance(m, UserMessage)]
+        question = str(users[-1].content) if users else ""
+        answers = [
+            memory_answer(str(m.content), question)
+            for m in messages
+            if isinstance(m, SystemMessage)
+        ]
         found = [a for a in answers if a]
         self.chat_completions.append(found[0] if found else "I have no memory about that yet.")
         return await super().create(

@@ -18,7 +18,7 @@ import atexit
 from pathlib import Path
 from typing import Any
 
-from ..membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
+from ..membrane.daemon import LocalMembraned, find_membraned, install_hint
 
 __all__ = ["load_ipython_extension", "start_membraned"]
 
@@ -42,7 +42,7 @@ def start_membraned() -> LocalMembraned | None:
     """
     binary = find_membraned(quiet=True)
     if binary is None:
-        print(INSTALL_HINT)
+        print(install_hint())
         print("The cells marked %%membraned below will be skipped.")
         return None
     daemon = LocalMembraned(binary).start()

@@ -77,13 +77,13 @@ def _membrain(base_url: str | None, api_key: str | None, console: Console) -> in
 
 
 def _membrane(console: Console, *, required: bool) -> int:
-    from ..membrane.daemon import INSTALL_HINT, LocalMembraned, find_membraned
+    from ..membrane.daemon import LocalMembraned, find_membraned, install_hint
 
     with console.wait("finding membraned (a first build from source takes a minute)"):
         binary = find_membraned(quiet=True)
     if binary is None:
-        hint = " ".join(INSTALL_HINT.split())
-        console.say(f"\nMembrane stories skipped: {hint}", 0)
+        hint = " ".join(install_hint().split())
+        console.say(f"\nMembrane stories skipped: {hint}", 0, wrap=False)
         return 1 if required else 0
     from .membrane_stories import membrane_autogen_story, typed_memory_story
 
@@ -91,7 +91,11 @@ def _membrane(console: Console, *, required: bool) -> int:
         with console.wait("starting membraned"):
             daemon = LocalMembraned(binary).start()
         try:
-            console.say(f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database", 0)
+            console.say(
+                f"\nMembrane: membraned ({binary}) at {daemon.addr}, temporary database",
+                0,
+                wrap=False,
+            )
             with daemon.client() as client:
                 typed_memory_story(client, console)
             membrane_autogen_story(daemon.addr, None, console)

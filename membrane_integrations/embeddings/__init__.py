@@ -10,14 +10,17 @@ Example:
     256
 """
 
-from .stopwords import STOP_WORDS
-from .wordllama import (
-    WORDLLAMA_DIMENSIONS,
-    WORDLLAMA_MODEL,
-    WordLlamaEmbedder,
-    packaged_files,
-    wordllama_available,
-)
+from .._extras import requires_extra
+
+with requires_extra("embeddings"):
+    from .stopwords import STOP_WORDS
+    from .wordllama import (
+        WORDLLAMA_DIMENSIONS,
+        WORDLLAMA_MODEL,
+        WordLlamaEmbedder,
+        packaged_files,
+        wordllama_available,
+    )
 
 __all__ = [
     "STOP_WORDS",

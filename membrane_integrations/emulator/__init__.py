@@ -19,13 +19,16 @@ Example:
 
 from __future__ import annotations
 
-from ..embeddings.wordllama import WordLlamaEmbedder, wordllama_available
-from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
-from .engine import Engine
-from .faults import FaultConfig, FaultInjector
-from .quotas import QuotaConfig
-from .selection import describe_embedder, make_embedder
-from .server import MembrainEmulator, generate_key
+from .._extras import requires_extra
+
+with requires_extra("emulator"):
+    from ..embeddings.wordllama import WordLlamaEmbedder, wordllama_available
+    from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
+    from .engine import Engine
+    from .faults import FaultConfig, FaultInjector
+    from .quotas import QuotaConfig
+    from .selection import describe_embedder, make_embedder
+    from .server import MembrainEmulator, generate_key
 
 __all__ = [
     "NATIVE_DIMENSIONS",

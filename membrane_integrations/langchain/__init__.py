@@ -153,4 +153,4 @@ __all__ = [
     "WordLlamaEmbeddings",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals(), extra="langchain")

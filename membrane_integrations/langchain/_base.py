@@ -1,34 +1,28 @@
 """The base class shared by every memory tool: client pair, error handling, sync/async runs.
 
-A concrete tool sets ``name``, ``description`` and ``args_schema`` and writes one method,
-``_plan(args)``: a generator yielding adapter calls (see :mod:`._driver`). ``_run`` drives that
-plan over the synchronous client and ``_arun`` over the asynchronous one (each derived from the
-other when only one was given, see :mod:`._clients`); nothing else differs.
+A concrete tool names its framework-neutral definition, ``spec`` (a
+:class:`~membrane_integrations.tools.spec.ToolSpec`: name, description, argument model, plan), and
+the ``settings`` the application fixed; ``_plan(args)`` is that definition's plan. ``_run`` drives
+it over the synchronous client and ``_arun`` over the asynchronous one (each derived from the
+other when only one was given, see :mod:`._clients`); nothing else differs. A failure's text is
+the one every surface shows (:mod:`membrane_integrations.tools.errors`).
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ..core.errors import MembraneIntegrationsError
+from ..tools.errors import validation_message
+from ..tools.spec import ToolSpec
 from ._clients import WithClients, is_async_client
 from ._driver import ToolPlan, drive_async, drive_sync, tool_exception
 
 __all__ = ["MemoryTool", "is_async_client", "validation_message"]
-
-
-def validation_message(error: ValidationError) -> str:
-    """Tell the model which argument was wrong and why (shown instead of raising)."""
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
-        parts.append(f"{where}: {item.get('msg', 'invalid')}")
-    return "Invalid tool arguments: " + "; ".join(parts) + ". Fix them and call the tool again."
 
 
 class MemoryTool(WithClients, BaseTool):
@@ -41,9 +35,16 @@ class MemoryTool(WithClients, BaseTool):
     handle_tool_error: bool | str | Any = True
     handle_validation_error: bool | str | Any = validation_message
 
-    @abstractmethod
+    spec: ClassVar[ToolSpec[Any]]
+
+    @property
+    def settings(self) -> Any:
+        """What the application fixed (container, trust), as ``spec.plan`` takes it."""
+        raise NotImplementedError
+
     def _plan(self, args: dict[str, Any]) -> ToolPlan:
-        """The calls this tool makes, as a generator (see :mod:`._driver`)."""
+        """The calls this tool makes, as a generator: its definition's plan."""
+        return self.spec.plan(self.settings, args)
 
     def _validated(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         schema = self.args_schema

@@ -27,9 +27,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from .._extras import MissingExtraError, requires_extra
+
 try:
-    from langchain.agents.middleware import AgentMiddleware, AgentState
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    with requires_extra("langchain-agents"):
+        from langchain.agents.middleware import AgentMiddleware, AgentState
+except MissingExtraError:
+    raise
+except ImportError as exc:  # pragma: no cover - an old langchain without agent middleware
     raise ImportError(
         "the memory middlewares need LangChain 1.x agents: "
         "pip install 'membrane-integrations[langchain-agents]' (or 'langchain>=1.0')"

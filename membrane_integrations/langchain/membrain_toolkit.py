@@ -16,7 +16,8 @@ from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, model_validator
 
 from ..membrain.tenancy import Tenancy
-from ._budget import DEFAULT_BUDGET
+from ..tools._budget import DEFAULT_BUDGET
+from ..tools.prompts import membrain_system_prompt
 from ._clients import WithClients
 from .membrain_tools import (
     MEMBRAIN_GRAPH_TOOLS,
@@ -24,7 +25,6 @@ from .membrain_tools import (
     MEMBRAIN_WRITE_TOOLS,
     MembrainAddTool,
 )
-from .prompts import membrain_system_prompt
 
 __all__ = ["MembrainToolkit"]
 

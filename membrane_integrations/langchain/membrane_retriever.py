@@ -20,8 +20,8 @@ from ..core.rerank import arerank, candidate_pool, rerank
 from ..membrane.client import AsyncMembraneClient, MembraneClient
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, TrustContext
+from ..tools._format_membrane import render_payload
 from ._driver import Plan, call, local
-from ._format_membrane import render_payload
 from ._retriever import PlannedRetriever
 
 __all__ = ["MembraneRetriever", "record_document"]

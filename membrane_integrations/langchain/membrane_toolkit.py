@@ -15,9 +15,9 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict
 
+from ..tools.prompts import membrane_system_prompt
 from ._clients import WithClients
 from .membrane_tools import MEMBRANE_CORE_TOOLS, MEMBRANE_REVISION_TOOLS, MembraneIdentity
-from .prompts import membrane_system_prompt
 
 __all__ = ["MembraneToolkit"]
 

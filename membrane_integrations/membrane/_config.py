@@ -1,6 +1,8 @@
 """Client configuration shared by the sync and the async Membrane client.
 
-Checks the constructor's arguments once, reads the CA certificate once, keeps the API key in a
+Applies the environment fallbacks (``addr`` from ``MEMBRANE_ADDR``, else ``localhost:9090``;
+``api_key`` from ``MEMBRANE_API_KEY`` when it is ``None``; ``api_key=""`` means no key), checks
+the constructor's arguments once, reads the CA certificate once, keeps the API key in a
 pydantic ``SecretStr`` so it never shows in a repr, and builds what the clients need: the
 channel options, the TLS credentials, the call metadata and the per-call flow
 :class:`~._flows.Context`. A client's counterpart (``to_async`` / ``to_sync``) is built from the
@@ -16,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,7 +34,11 @@ if TYPE_CHECKING:
 from ..core.retry import RetryPolicy
 from ._flows import Context
 
-__all__ = ["DEFAULT_OPTIONS", "ClientConfig"]
+__all__ = ["ADDR_ENV", "API_KEY_ENV", "DEFAULT_ADDR", "DEFAULT_OPTIONS", "ClientConfig"]
+
+ADDR_ENV = "MEMBRANE_ADDR"
+API_KEY_ENV = "MEMBRANE_API_KEY"
+DEFAULT_ADDR = "localhost:9090"
 
 # The daemon caps nothing on responses and Retrieve with limit 0 returns every record (spec 4.5);
 # grpcio's default 4 MiB receive cap would turn a large result into RESOURCE_EXHAUSTED.
@@ -61,7 +68,7 @@ class ClientConfig:
     @classmethod
     def resolve(
         cls,
-        addr: str = "localhost:9090",
+        addr: str | None = None,
         *,
         tls: bool = False,
         tls_ca_cert: str | None = None,
@@ -71,7 +78,15 @@ class ClientConfig:
         retry_policy: RetryPolicy | None = None,
         channel_options: Sequence[tuple[str, Any]] | None = None,
     ) -> ClientConfig:
-        """The configuration of the reference client's constructor (plus the extras)."""
+        """The configuration of the reference client's constructor (plus the extras).
+
+        ``addr=None`` reads ``MEMBRANE_ADDR`` (default ``localhost:9090``); ``api_key=None``
+        reads ``MEMBRANE_API_KEY`` (unset or empty: no key); ``api_key=""`` sends no key.
+        """
+        if addr is None:
+            addr = os.environ.get(ADDR_ENV) or DEFAULT_ADDR
+        if api_key is None:
+            api_key = os.environ.get(API_KEY_ENV) or None
         if api_key:
             # Imported here: the package defers pydantic until it is needed (see ``_json``).
             from pydantic import SecretStr

@@ -1,13 +1,20 @@
 """Where the membraned binary comes from: one resolution order, in :func:`resolve_membraned`.
 
-1. ``MEMBRANED_BIN`` (an executable file);
+1. ``MEMBRANED_BIN`` (an executable file; a relative path is taken from the current
+   directory at resolution time, and a bare name is looked up on ``PATH``);
 2. a binary cached in the cache directory (``.cache/bin`` of the checkout, or
    ``MEMBRANED_CACHE_DIR``) keyed by a hash of the source tree in ``MEMBRANED_SOURCE``, so a
    changed source builds again;
 3. ``go build -o DIR/membraned ./cmd/membraned`` inside ``MEMBRANED_SOURCE`` (``CGO_ENABLED=1``;
    SQLite needs cgo), cached as in 2;
-4. without ``MEMBRANED_SOURCE``: ``membraned`` on ``PATH``, then a cached or fresh
-   ``go install`` of :data:`MODULE` (what a user with access to the Go module proxy gets).
+4. without ``MEMBRANED_SOURCE``, what this checkout already has, so a clean environment finds
+   the daemon that ``make demo`` or ``make membraned`` built: the binary recorded in
+   ``.cache/membraned.json`` (written by ``make membraned``), then in the cache directory
+   ``membraned`` (what the printed ``GOBIN=... go install`` hint produces),
+   ``membraned-v0.2.0`` (an earlier ``go install`` of ours) and the newest source build
+   ``membraned-<hash>``;
+5. ``membraned`` on ``PATH``, then a fresh ``go install`` of :data:`MODULE` (what a user with
+   access to the Go module proxy gets).
 
 Example:
     >>> r = Resolution("/usr/bin/membraned", "env", "MEMBRANED_BIN=/usr/bin/membraned")
@@ -18,7 +25,10 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -35,17 +45,14 @@ __all__ = [
     "MembranedNotFoundError",
     "Resolution",
     "default_cache_dir",
+    "install_hint",
     "resolve_membraned",
     "source_hash",
+    "status_file",
 ]
 
 MODULE = "github.com/GustyCube/membrane/cmd/membraned@v0.2.0"
-INSTALL_HINT = (
-    "membraned (the Membrane daemon) is not installed. Install it with Go 1.22+:\n"
-    f"    GOBIN=$PWD/.cache/bin go install {MODULE}\n"
-    "or point MEMBRANED_SOURCE at a checkout of github.com/GustyCube/membrane (v0.2.0) to build\n"
-    "it from source, or point MEMBRANED_BIN at an existing binary (`make membraned` does this)."
-)
+_HASHED_BUILD = re.compile(r"membraned-[0-9a-f]{16}")
 # Files whose content decides the binary; the hash ignores VCS metadata and build output.
 _SOURCE_SUFFIXES = (".go", ".mod", ".sum", ".c", ".h", ".proto")
 _BUILD_TIMEOUT = 1800.0
@@ -88,6 +95,34 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "membrane-integrations" / "bin"
 
 
+def status_file(cache_dir: str | Path | None = None) -> Path:
+    """Where ``make membraned`` records the binary it found: ``membraned.json`` beside the
+    cache directory (``.cache/membraned.json`` of the checkout).
+
+    >>> status_file("/repo/.cache/bin").as_posix()
+    '/repo/.cache/membraned.json'
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return cache.parent / "membraned.json"
+
+
+def install_hint(cache_dir: str | Path | None = None) -> str:
+    """How to get membraned, with commands that work as printed: ``go install`` into the
+    cache directory the launcher reads (``cache_dir``, default :func:`default_cache_dir`).
+
+    >>> print(install_hint("/repo/.cache/bin").splitlines()[1].split(" go install")[0].strip())
+    CGO_ENABLED=1 GOBIN=/repo/.cache/bin
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return (
+        "membraned (the Membrane daemon) is not installed. Install it with Go 1.22+:\n"
+        f"    CGO_ENABLED=1 GOBIN={shlex.quote(str(cache))} go install {MODULE}\n"
+        "or point MEMBRANED_SOURCE at a checkout of github.com/GustyCube/membrane (v0.2.0) to\n"
+        "build it from source (`make membraned` in a checkout does this), or point MEMBRANED_BIN\n"
+        "at an existing binary."
+    )
+
+
 def source_hash(source: Path) -> str:
     """A short hash of the Go source tree (paths and contents of the files a build reads).
 
@@ -110,6 +145,40 @@ def _executable(path: str | Path) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
+def _explicit_binary(value: str) -> Resolution:
+    """``MEMBRANED_BIN``: an absolute path now (the daemon runs in another directory)."""
+    path = os.path.abspath(value)
+    if _executable(path):
+        return Resolution(path, "env", f"MEMBRANED_BIN={value}")
+    if os.sep not in value:
+        found = shutil.which(value)
+        if found:
+            return Resolution(os.path.abspath(found), "env", f"MEMBRANED_BIN={value} ({found})")
+    raise MembranedNotFoundError(f"MEMBRANED_BIN={value} is not an executable file ({path})")
+
+
+def _recorded(cache: Path) -> Resolution | None:
+    """What this checkout already has: the status file, then the cache directory."""
+    status = status_file(cache)
+    try:
+        recorded = json.loads(status.read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if isinstance(recorded, dict) and recorded.get("state") == "ok":
+        path = str(recorded.get("path", ""))
+        if path and _executable(path):
+            return Resolution(path, "cache", f"{path} (recorded in {status})")
+    for name in ("membraned", "membraned-v0.2.0"):
+        if _executable(cache / name):
+            return Resolution(str(cache / name), "cache", f"cached {cache / name}")
+    builds = [p for p in cache.glob("membraned-*") if _HASHED_BUILD.fullmatch(p.name)]
+    builds = [p for p in builds if _executable(p)]
+    if builds:
+        newest = max(builds, key=lambda p: p.stat().st_mtime)
+        return Resolution(str(newest), "cache", f"cached build {newest}")
+    return None
+
+
 def _go_env() -> dict[str, str]:
     return dict(os.environ, CGO_ENABLED="1")
 
@@ -118,7 +187,7 @@ def _run_go(args: list[str], cwd: Path | None, env: dict[str, str]) -> None:
     go = shutil.which("go")
     if go is None:
         raise MembranedNotFoundError(
-            f"Go is not installed on this machine.\n{INSTALL_HINT}", no_go=True
+            f"Go is not installed on this machine.\n{install_hint()}", no_go=True
         )
     try:
         proc = subprocess.run(
@@ -162,7 +231,7 @@ def resolve_membraned(
     """Find or build membraned in the order of the module docstring; ``log`` gets one line.
 
     ``source`` defaults to ``MEMBRANED_SOURCE``; ``build=False`` only looks (no ``go``).
-    Raises :class:`MembranedNotFoundError` (with :data:`INSTALL_HINT` when Go is missing).
+    Raises :class:`MembranedNotFoundError` (with :func:`install_hint` when Go is missing).
     """
     resolution = _resolve(source, cache_dir, search_path=search_path, build=build)
     if log is not None:
@@ -170,14 +239,15 @@ def resolve_membraned(
     return resolution
 
 
+INSTALL_HINT = install_hint()
+
+
 def _resolve(
     source: str | Path | None, cache_dir: str | Path | None, *, search_path: bool, build: bool
 ) -> Resolution:
     explicit = os.environ.get("MEMBRANED_BIN")
     if explicit:
-        if _executable(explicit):
-            return Resolution(explicit, "env", f"MEMBRANED_BIN={explicit}")
-        raise MembranedNotFoundError(f"MEMBRANED_BIN={explicit} is not an executable file")
+        return _explicit_binary(explicit)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     src = source if source is not None else os.environ.get("MEMBRANED_SOURCE") or None
     if src is not None:
@@ -192,14 +262,15 @@ def _resolve(
             raise MembranedNotFoundError(f"no cached build of {src_path} (source {key})")
         _build(src_path, target)
         return Resolution(str(target), "build", f"built {target} from {src_path} (go build)")
+    recorded = _recorded(cache)
+    if recorded is not None:
+        return recorded
     if search_path:
         found = shutil.which("membraned")
         if found:
             return Resolution(found, "path", f"{found} (on PATH)")
     target = cache / "membraned-v0.2.0"
-    if _executable(target):
-        return Resolution(str(target), "cache", f"cached go install {target}")
     if not build:
-        raise MembranedNotFoundError(INSTALL_HINT, no_go=shutil.which("go") is None)
+        raise MembranedNotFoundError(install_hint(cache), no_go=shutil.which("go") is None)
     _install(target)
     return Resolution(str(target), "install", f"go install {MODULE} -> {target}")

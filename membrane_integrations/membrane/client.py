@@ -73,7 +73,10 @@ class _Base(FromConfig[ClientConfig]):
 class MembraneClient(Closing, _Base):
     """Synchronous client for membraned (the Membrane daemon) over gRPC.
 
-    Same constructor and methods as the upstream reference client; extras are keyword-only:
+    Same constructor and methods as the upstream reference client, plus the environment:
+    ``addr`` defaults to ``MEMBRANE_ADDR`` (else ``localhost:9090``) and ``api_key=None`` to
+    ``MEMBRANE_API_KEY`` (``api_key=""`` sends no key); the key never shows in a repr.
+    Extras are keyword-only:
     ``max_retries`` / ``retry_policy`` (reads only), ``channel_options``, ``channel`` (use an
     existing channel, which the client then does not close), and ``timeout=`` on every method.
 
@@ -93,7 +96,7 @@ class MembraneClient(Closing, _Base):
 
     def __init__(
         self,
-        addr: str = "localhost:9090",
+        addr: str | None = None,
         *,
         tls: bool = False,
         tls_ca_cert: str | None = None,
@@ -440,7 +443,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
 
     def __init__(
         self,
-        addr: str = "localhost:9090",
+        addr: str | None = None,
         *,
         tls: bool = False,
         tls_ca_cert: str | None = None,

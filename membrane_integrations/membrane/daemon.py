@@ -37,6 +37,7 @@ from ._daemon_build import (
     MODULE,
     MembranedNotFoundError,
     Resolution,
+    install_hint,
     resolve_membraned,
 )
 from .client import AsyncMembraneClient, MembraneClient
@@ -52,6 +53,7 @@ __all__ = [
     "Resolution",
     "find_membraned",
     "free_port",
+    "install_hint",
     "resolve_membraned",
 ]
 
@@ -143,6 +145,9 @@ class LocalMembraned:
     ) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
+        if isinstance(binary, str) and os.sep in binary:
+            # The daemon runs in a temporary directory: a relative path must be fixed now.
+            binary = os.path.abspath(binary)
         self.binary = binary
         self.api_key = api_key
         self.tls_cert = Path(tls_cert) if tls_cert is not None else None
@@ -292,7 +297,7 @@ class LocalMembraned:
 
     def _client_kwargs(self) -> dict[str, str | None]:
         return {
-            "api_key": self.api_key,
+            "api_key": self.api_key or "",
             "tls_ca_cert": str(self.tls_ca) if self.tls_ca is not None else None,
         }
 
@@ -304,7 +309,7 @@ class LocalMembraned:
         """A synchronous client for this daemon, key and CA filled in (the caller closes it)."""
         return MembraneClient(
             self.addr,
-            api_key=self.api_key,
+            api_key=self.api_key or "",  # "" = no key, never MEMBRANE_API_KEY of this process
             tls_ca_cert=self._ca,
             timeout=timeout,
             max_retries=max_retries,
@@ -316,7 +321,7 @@ class LocalMembraned:
         """An asyncio client for this daemon (the caller closes it)."""
         return AsyncMembraneClient(
             self.addr,
-            api_key=self.api_key,
+            api_key=self.api_key or "",
             tls_ca_cert=self._ca,
             timeout=timeout,
             max_retries=max_retries,

@@ -52,6 +52,13 @@ def test_membrain_stories_against_the_in_process_emulator(offline: None) -> None
     # the AutoGen story shows what was injected into the model's context
     injected = out.split("memories injected into the model's context:")[1]
     assert "Bob's daughter is allergic to peanuts." in injected
+    # asked about an allergy, the agent answers with the allergy (not the first memory)
+    assert "agent: From memory: Bob's daughter is allergic to peanuts." in out
+    # full lines: no fact is cut, long lines are wrapped
+    assert not any(line.rstrip().endswith("...") for line in out.splitlines())
+    assert "deployed on\n     Mondays." in out or "deployed on Mondays." in out
+    assert all(len(line) <= 100 for line in out.splitlines() if " " in line.strip())
+    assert "reranked" not in out  # the comparison showed two equal lists: dropped
     assert "cleaned up: 10 demo memories deleted" in out
     assert "Membrane stories" not in out
     assert out.rstrip().endswith("Done.")
@@ -83,10 +90,10 @@ def test_membrane_backend_without_the_daemon_fails_clearly(offline: None, no_dae
     assert "Membrane stories skipped" in out and "MEMBRANED_BIN" in out
 
 
-def test_membrane_stories_against_the_real_daemon(offline: None, real_membraned: str) -> None:
+def test_membrane_stories_against_the_real_daemon(offline: None, clean_membraned: str) -> None:
     code, out, _ = _run(backend="membrane")
     assert code == 0, out
-    assert f"membraned ({real_membraned})" in out
+    assert f"membraned ({clean_membraned})" in out
     assert "Deployed billing v42 -> outcome failure" in out
     assert "low trust   : semantic medium salience 1.00  [redacted]" in out
     assert "medium trust: semantic medium salience 1.00  user phone '+351 555 0100'" in out
@@ -95,14 +102,19 @@ def test_membrane_stories_against_the_real_daemon(offline: None, real_membraned:
     assert "billing-api rate_limit 100 (contested)" in out
     assert "the retracted fact is hidden from salient retrieval" in out
     # membraned on SQLite orders equal salience newest first (ORDER BY salience DESC,
-    # created_at DESC): the last fact stored is the first one injected, and the one answered.
+    # created_at DESC), whatever the question: the Italian-food fact, stored last, would come
+    # first. The story re-ranks on the client by meaning, so the allergy the task asks about is
+    # injected first and answered.
     injected = out.split("memories injected into the model's context:")[1].splitlines()[1:4]
-    assert [line.strip() for line in injected] == [
+    assert [line.strip() for line in injected][0] == (
+        "user diet Bob's daughter is allergic to peanuts."
+    )
+    assert sorted(line.strip() for line in injected) == [
+        "user diet Bob is vegetarian and avoids fish.",
         "user diet Bob prefers Italian food on weekends.",
         "user diet Bob's daughter is allergic to peanuts.",
-        "user diet Bob is vegetarian and avoids fish.",
     ]
-    assert "agent: From memory: user diet Bob prefers Italian food on weekends." in out
+    assert "agent: From memory: user diet Bob's daughter is allergic to peanuts." in out
 
 
 def test_half_a_hosted_target_is_refused(offline: None) -> None:
@@ -129,3 +141,18 @@ def test_python_m_demo_exits_zero(offline: None, no_daemon: None) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "agent: From memory: User's dog is called Rex." in proc.stdout
     assert "... starting the Membrain emulator" in proc.stderr
+
+
+def test_python_m_demo_finds_the_built_daemon_with_a_clean_environment(
+    offline: None, clean_membraned: str
+) -> None:
+    """What a user types after ``make demo``: no MEMBRANED_BIN, no MEMBRANED_SOURCE."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "membrane_integrations", "demo", "--backend", "membrane"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"membraned ({clean_membraned})" in proc.stdout
+    assert "skipped" not in proc.stdout

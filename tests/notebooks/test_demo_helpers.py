@@ -62,6 +62,14 @@ def test_memory_answer_reads_the_first_numbered_memory() -> None:
     assert memory_answer("You are a helpful assistant.") is None
 
 
+def test_memory_answer_picks_the_memory_the_question_is_about() -> None:
+    context = "Relevant memories:\n1. Bob is vegan\n2. Bob's daughter is allergic to peanuts"
+    assert memory_answer(context, "Is anyone allergic to something?") == (
+        "From memory: Bob's daughter is allergic to peanuts"
+    )
+    assert memory_answer(context, "What about the weather?") == "From memory: Bob is vegan"
+
+
 def _fake_go_source(root: Path) -> Path:
     source = root / "membrane"
     (source / "cmd" / "membraned").mkdir(parents=True)
@@ -95,11 +103,89 @@ def test_find_membraned_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert find_membraned(cache_dir=cache, quiet=True) == str(explicit)
     monkeypatch.delenv("MEMBRANED_BIN")
     monkeypatch.delenv("MEMBRANED_SOURCE")
+    # no source: the checkout's own build (here the stale one) before PATH
+    assert find_membraned(cache_dir=cache, quiet=True) == str(cached)
+    cached.unlink()
     (tmp_path / "empty").mkdir()
     on_path = tmp_path / "empty" / "membraned"
     on_path.write_text("#!/bin/sh\n")
     on_path.chmod(0o755)
     assert find_membraned(cache_dir=cache, quiet=True) == str(on_path)
+
+
+def _executable_file(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_clean_environment_finds_what_the_checkout_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No MEMBRANED_BIN or MEMBRANED_SOURCE: the status file of ``make membraned``, then the
+    cache directory (the file the printed go install hint makes, then the newest build)."""
+    import json
+
+    from membrane_integrations.membrane._daemon_build import (
+        install_hint,
+        resolve_membraned,
+        status_file,
+    )
+
+    for name in ("MEMBRANED_BIN", "MEMBRANED_SOURCE", "MEMBRANED_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    cache = tmp_path / ".cache" / "bin"
+    old = _executable_file(cache / "membraned-0123456789abcdef")
+    new = _executable_file(cache / "membraned-fedcba9876543210")
+    os.utime(old, (1, 1))
+    found = resolve_membraned(cache_dir=cache, build=False, log=None)
+    assert (found.path, found.how) == (str(new), "cache")
+    # the hint's command: GOBIN=<cache> go install ... writes <cache>/membraned
+    assert f"GOBIN={cache} go install" in install_hint(cache)
+    hinted = _executable_file(cache / "membraned")
+    assert resolve_membraned(cache_dir=cache, build=False, log=None).path == str(hinted)
+    recorded = _executable_file(tmp_path / "elsewhere" / "membraned-built")
+    status = status_file(cache)
+    assert status == tmp_path / ".cache" / "membraned.json"
+    status.write_text(json.dumps({"state": "ok", "path": str(recorded)}))
+    assert resolve_membraned(cache_dir=cache, build=False, log=None).path == str(recorded)
+    status.write_text(json.dumps({"state": "ok", "path": str(tmp_path / "gone")}))
+    assert resolve_membraned(cache_dir=cache, build=False, log=None).path == str(hinted)
+    monkeypatch.setenv("MEMBRANED_CACHE_DIR", str(cache))  # the default cache dir, from env
+    assert find_membraned(quiet=True) == str(hinted)
+
+
+def test_a_relative_membraned_bin_resolves_against_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from membrane_integrations.membrane._daemon_build import resolve_membraned
+
+    _executable_file(tmp_path / "bin" / "membraned")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMBRANED_BIN", "bin/membraned")
+    found = resolve_membraned(log=None)
+    assert found.path == str(tmp_path / "bin" / "membraned") and os.path.isabs(found.path)
+    monkeypatch.setenv("MEMBRANED_BIN", "./bin/membraned")
+    assert resolve_membraned(log=None).path == str(tmp_path / "bin" / "membraned")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("MEMBRANED_BIN", "membraned")  # a bare name: looked up on PATH
+    assert resolve_membraned(log=None).path == str(tmp_path / "bin" / "membraned")
+    assert LocalMembraned("bin/membraned").binary == str(tmp_path / "bin" / "membraned")
+
+
+@pytest.mark.live
+def test_a_relative_membraned_bin_starts_the_daemon(
+    real_membraned: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon runs in a temporary directory: the relative path is fixed at resolution."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "membraned").symlink_to(real_membraned)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMBRANED_BIN", "bin/membraned")
+    with LocalMembraned() as daemon, daemon.client() as client:
+        assert client.get_metrics()["total_records"] == 0
 
 
 def test_resolution_without_go_says_how_to_get_the_daemon(

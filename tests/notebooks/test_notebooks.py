@@ -6,6 +6,7 @@ the outputs of a run, and runs the membraned-dependent cells against a stand-in 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -23,6 +24,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from build_notebooks import parse  # noqa: E402
 
 pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(autouse=True)
+def _kernels_import_this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernels run in a temporary directory: make them import this checkout's package
+    (not whichever editable install the interpreter has)."""
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
 
 
 def _run(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
@@ -55,6 +64,7 @@ def test_the_notebooks_exist() -> None:
         "04_membrane_typed_memory",
         "05_middleware_and_store",
         "06_agent_framework",
+        "07_mcp_server",
     ]
 
 
@@ -79,6 +89,10 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
         "04_membrane_typed_memory": "membraned",
         "05_middleware_and_store": re.escape("agent: From memory: I am vegetarian and avoid fish."),
         "06_agent_framework": re.escape("agent: From memory: Bob is vegetarian and avoids fish."),
+        # the MCP server spawned over stdio: another container sees nothing, the agent recalls
+        "07_mcp_server": re.escape("alice searches with bob's token: No memories matched.")
+        + r"(.|\n)*"
+        + re.escape("agent: From memory: User's dog is called Rex."),
     }[path.stem]
     assert re.search(expected, output)
     from membrane_integrations.membrane.daemon import find_membraned
@@ -105,11 +119,12 @@ def test_notebook_runs_offline(path: Path, tmp_path: Path, offline: None) -> Non
     ],
 )
 def test_daemon_cells_run_against_the_real_daemon(
-    name: str, tmp_path: Path, offline: None, real_membraned: str
+    name: str, tmp_path: Path, offline: None, clean_membraned: str
 ) -> None:
+    """With a clean environment (no MEMBRANED_BIN, no MEMBRANED_SOURCE), as after make demo."""
     output = _text(_run(ROOT / "notebooks" / f"{name}.ipynb", tmp_path))
     assert "skipped" not in output
-    assert f"membraned ({Path(real_membraned).name}) is running" in output
+    assert f"membraned ({Path(clean_membraned).name}) is running" in output
     if name == "03_autogen_memory":
         assert "user diet Bob is vegetarian and avoids fish." in output
     elif name == "05_middleware_and_store":

@@ -1,8 +1,8 @@
 """Figures the reliability tests measure, printed in pytest's terminal summary.
 
 A test asks for ``rel_figures`` and calls it with one line; the lines appear under
-"reliability figures" at the end of the run whatever ``-s``/``-rP`` say, so the numbers in the
-README can be read off any ``make test``.
+"reliability figures" at the end of the run whatever ``-s``/``-rP`` say, so the numbers in
+docs/reliability.md can be read off any ``make test``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Membrane: a bounded soak of mixed load through the AutoGen memory and the LangChain tools.
 
 Against the real membraned on a SQLite file, for ``REL_MEMBRANE_SOAK_SECONDS`` (default 12; the
-README's figures come from a 60 s run), concurrently:
+figures in docs/reliability.md come from a 60 s run), concurrently:
 
 * AutoGen sessions: each opens a :class:`MembraneMemory` (its own gRPC channel), adds three
   facts, queries, and closes it; one long-lived memory does the same all along.

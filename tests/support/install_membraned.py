@@ -16,10 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-from membrane_integrations.membrane._daemon_build import MembranedNotFoundError, resolve_membraned
+from membrane_integrations.membrane._daemon_build import (
+    MembranedNotFoundError,
+    resolve_membraned,
+    status_file,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-STATUS_FILE = ROOT / ".cache" / "membraned.json"
+# The launcher reads the same file (a clean environment finds the recorded binary).
+STATUS_FILE = status_file()
 
 
 def main() -> int:

@@ -26,7 +26,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks._tls import TlsFiles, make_tls_files
-from membrane_integrations.membrane._daemon_build import INSTALL_HINT, MembranedNotFoundError
+from membrane_integrations.membrane._daemon_build import (
+    INSTALL_HINT,
+    MembranedNotFoundError,
+    status_file,
+)
 from membrane_integrations.membrane.daemon import (
     READY_MARKER,
     LocalMembraned,
@@ -46,7 +50,8 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-STATUS_FILE = ROOT / ".cache" / "membraned.json"
+# The launcher reads the same file (a clean environment finds the recorded binary).
+STATUS_FILE = status_file()
 DaemonStartError = MembranedStartError
 
 

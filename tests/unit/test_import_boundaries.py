@@ -23,20 +23,26 @@ print(json.dumps(sorted(sys.modules)))
 CASES = [
     (
         "import membrane_integrations",
-        ["httpx", "grpc", "pydantic", "langchain_core", "autogen_core"],
+        ["httpx", "grpc", "pydantic", "langchain_core", "autogen_core", "mcp"],
     ),
     (
         "from membrane_integrations.langchain import MembraneToolkit, MembraneRetriever",
-        ["httpx", "membrane_integrations.membrain", "membrane_integrations.emulator"],
+        ["httpx", "membrane_integrations.membrain", "membrane_integrations.emulator", "mcp"],
     ),
     (
         "from membrane_integrations.langchain import MembrainToolkit, MembrainRetriever",
-        ["grpc", "httpx", "membrane_integrations.membrane", "membrane_integrations.emulator"],
+        [
+            "grpc",
+            "httpx",
+            "membrane_integrations.membrane",
+            "membrane_integrations.emulator",
+            "mcp",
+        ],
     ),
     ("import membrane_integrations.langchain", ["httpx", "grpc", "membrane_integrations.membrain"]),
     (
         "from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig",
-        ["grpc", "httpx", "membrane_integrations.membrane"],
+        ["grpc", "httpx", "membrane_integrations.membrane", "mcp"],
     ),
     (
         "from membrane_integrations.autogen import MembraneMemory, MembraneMemoryConfig",
@@ -48,7 +54,24 @@ CASES = [
     ),
     (
         "from membrane_integrations.membrain import MembrainClient, AsyncMembrainClient",
-        ["httpx", "grpc", "membrane_integrations.membrane"],
+        ["httpx", "grpc", "membrane_integrations.membrane", "mcp"],
+    ),
+    # the command line's parser (mcp subcommands included) and the MCP package's names load no mcp
+    ("import membrane_integrations.__main__", ["mcp", "httpx", "grpc", "langchain_core"]),
+    ("import membrane_integrations.mcp", ["mcp", "httpx", "grpc"]),
+    # the tool definitions are framework-neutral: no LangChain, AutoGen or MCP
+    (
+        "import membrane_integrations.tools.membrain, membrane_integrations.tools.membrane",
+        ["langchain_core", "autogen_core", "agent_framework", "mcp"],
+    ),
+    # the MCP server of one backend loads neither a framework nor the other backend
+    (
+        "from membrane_integrations.mcp import membrain_server",
+        ["langchain_core", "autogen_core", "grpc", "membrane_integrations.membrane"],
+    ),
+    (
+        "from membrane_integrations.mcp import membrane_server",
+        ["langchain_core", "autogen_core", "membrane_integrations.membrain"],
     ),
 ]
 

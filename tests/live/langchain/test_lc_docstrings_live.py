@@ -12,10 +12,15 @@ pytestmark = pytest.mark.live
 MODULES = [
     "membrane_integrations.langchain",
     "membrane_integrations.langchain._driver",
-    "membrane_integrations.langchain._budget",
+    "membrane_integrations.core.plan",
+    "membrane_integrations.tools._budget",
+    "membrane_integrations.tools.errors",
+    "membrane_integrations.tools.spec",
+    "membrane_integrations.tools.membrain",
+    "membrane_integrations.tools.membrane",
     "membrane_integrations.langchain._clients",
-    "membrane_integrations.langchain._format_membrain",
-    "membrane_integrations.langchain._format_membrane",
+    "membrane_integrations.tools._format_membrain",
+    "membrane_integrations.tools._format_membrane",
     "membrane_integrations.membrain.tenancy",
     "membrane_integrations.langchain.membrain_tools",
     "membrane_integrations.langchain.membrane_retriever",
@@ -27,7 +32,7 @@ MODULES = [
     "membrane_integrations.langchain.toolkits",
     "membrane_integrations.langchain._middleware",
     "membrane_integrations.langchain.membrain_middleware",
-    "membrane_integrations.langchain.prompts",
+    "membrane_integrations.tools.prompts",
     "membrane_integrations.testing.chat_models",
 ]
 

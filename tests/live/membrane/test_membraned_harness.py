@@ -58,7 +58,7 @@ def test_inherited_daemon_variables_are_scrubbed(
         assert daemon._env()["MEMBRANE_API_KEY"] == "harness-key"
         with daemon.client() as client:
             client.get_metrics()
-        with daemon.client(api_key=None) as anonymous, pytest.raises(AuthenticationError):
+        with daemon.client(api_key="") as anonymous, pytest.raises(AuthenticationError):
             anonymous.get_metrics()
         assert "harness-key" not in repr(daemon)
     assert os.environ["MEMBRANE_API_KEY"] == "inherited-value"  # ours untouched
@@ -123,3 +123,23 @@ def test_status_codes_survive_the_process_boundary(daemon_bin: str) -> None:
             assert exc.code() is grpc.StatusCode.NOT_FOUND
         else:
             raise AssertionError("expected NOT_FOUND")
+
+
+async def test_clients_find_the_daemon_and_key_in_the_environment(
+    daemon_bin: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MEMBRANE_ADDR and MEMBRANE_API_KEY, as the README's blocks use them (no arguments)."""
+    from membrane_integrations.membrane import AsyncMembraneClient, MembraneClient
+
+    with Membraned(daemon_bin, api_key="env-key") as daemon:
+        monkeypatch.setenv("MEMBRANE_ADDR", daemon.addr)
+        monkeypatch.setenv("MEMBRANE_API_KEY", "env-key")
+        with MembraneClient(timeout=5) as client:
+            assert client.ingest_event("e", "r").id
+        async with AsyncMembraneClient(timeout=5) as aclient:
+            assert (await aclient.get_metrics())["total_records"] == 1
+        with MembraneClient(api_key="", timeout=5) as anonymous, pytest.raises(AuthenticationError):
+            anonymous.get_metrics()
+        monkeypatch.setenv("MEMBRANE_API_KEY", "wrong-key")
+        with MembraneClient(timeout=5, max_retries=0) as wrong, pytest.raises(AuthenticationError):
+            wrong.get_metrics()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from membrane_integrations.core import errors as e
 
@@ -18,6 +20,8 @@ from membrane_integrations.core import errors as e
         ('{"X-API-Key": "customkey123"}', "customkey123"),
         ("x-api-key=customkey123, other", "customkey123"),
         ("authorization: 'token123abc'", "token123abc"),
+        ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+        ("X-API-Key: <b>customkey123", "<b>customkey123"),
     ],
 )
 def test_redact_removes_credential_shapes(text: str, secret: str) -> None:
@@ -34,6 +38,39 @@ def test_redact_removes_explicit_secrets_anywhere() -> None:
 def test_redact_ignores_very_short_secrets() -> None:
     # a 3-character "secret" would shred ordinary text
     assert e.redact("the cat sat", "the") == "the cat sat"
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "send X-API-Key: <your key> or Authorization: Bearer <your key>",
+        "missing or unknown API key: send X-API-Key: <key> or Authorization: Bearer <key>",
+    ],
+)
+def test_redact_keeps_the_words_of_a_hint(hint: str) -> None:
+    """Only secrets go: header names, the auth scheme and <placeholders> are the hint."""
+    assert e.redact(hint) == hint
+    assert e.redact(hint, "k3y-value") == hint
+    real = hint.replace("<your key>", "k3y-value").replace("<key>", "k3y-value")
+    assert "k3y-value" not in e.redact(real)
+    assert "X-API-Key: [redacted]" in e.redact(real)
+    assert "Authorization: Bearer [redacted]" in e.redact(real)
+
+
+def test_a_wrong_key_error_keeps_the_emulators_hint() -> None:
+    from membrane_integrations.core.errors import AuthenticationError
+    from membrane_integrations.emulator import MembrainEmulator
+    from membrane_integrations.membrain import MembrainClient
+
+    with (
+        MembrainEmulator() as emulator,
+        MembrainClient(base_url=emulator.url, api_key="wrong-secret-key") as client,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        client.stats()
+    text = str(caught.value)
+    assert "send X-API-Key: <key> or Authorization: Bearer <key>" in text
+    assert "wrong-secret-key" not in text
 
 
 def test_redact_leaves_ordinary_text_alone() -> None:
@@ -91,3 +128,22 @@ def test_extra_attributes() -> None:
     assert (timeout.job_id, timeout.last_status) == ("j2", "processing")
     grpc = e.NotFoundError("no record", grpc_code="NOT_FOUND")
     assert "grpc_code='NOT_FOUND'" in repr(grpc)
+
+
+_KEY_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/="
+
+
+@given(
+    secret=st.text(alphabet=_KEY_CHARS, min_size=4, max_size=64),
+    template=st.sampled_from(
+        [
+            "send X-API-Key: {} please",
+            "Authorization: Bearer {}",
+            "authorization={}",
+            '{{"x-api-key": "{}"}}',
+            "Authorization: Basic {}",
+        ]
+    ),
+)
+def test_redact_removes_any_header_value_but_keeps_the_words(secret: str, template: str) -> None:
+    assert e.redact(template.format(secret)) == template.format("[redacted]")

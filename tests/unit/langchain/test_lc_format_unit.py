@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from membrane_integrations.langchain import _budget
-from membrane_integrations.langchain import _format_membrain as fmt
 from membrane_integrations.membrain.models import (
     BulkDeleteResult,
     GraphHub,
@@ -12,6 +10,8 @@ from membrane_integrations.membrain.models import (
     Memory,
     SearchResponse,
 )
+from membrane_integrations.tools import _budget
+from membrane_integrations.tools import _format_membrain as fmt
 
 
 def test_fit_keeps_whole_lines_and_counts_the_rest() -> None:

@@ -10,7 +10,6 @@ from langchain_core.tools import BaseTool
 
 from membrane_integrations.core.errors import PermissionDeniedError
 from membrane_integrations.langchain import MembraneRetriever, MembraneToolkit
-from membrane_integrations.langchain._format_membrane import render_payload, render_records
 from membrane_integrations.membrane import (
     CompetencePayload,
     EpisodicPayload,
@@ -25,6 +24,7 @@ from membrane_integrations.membrane import (
     TrustContext,
     WorkingPayload,
 )
+from membrane_integrations.tools._format_membrane import render_payload, render_records
 from tests.unit.langchain.lc_fakes import AsyncFakeMembrain
 
 
