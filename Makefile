@@ -11,7 +11,8 @@ DEMO_STAMP := $(VENV)/.installed-demo
 PKG := membrane_integrations
 # Docstring examples that start a membraned: run by tests/live/langchain/test_lc_store_docstrings_live.py
 # under the daemon gating (skip without Go, fail under CI=true), not by the ungated doctest run.
-DAEMON_DOCTESTS := $(PKG)/langchain/store_membrane.py $(PKG)/langchain/chat_history_membrane.py
+DAEMON_DOCTESTS := $(PKG)/langchain/store_membrane.py $(PKG)/langchain/chat_history_membrane.py \
+	$(PKG)/membrane/expiry.py
 # The upstream membrane v0.2.0 source, when it sits beside the checkout: `make membraned` then
 # builds the daemon from it (cached in .cache/bin by the source's hash). Override freely.
 UPSTREAM := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../shared/upstream/membrane-v0.2.0)

@@ -8,7 +8,9 @@ the batch's puts; the last put of a key in a batch wins; ``filter`` is an exact 
 fields (nested dicts and lists compared like JSONB) or the ``$eq $ne $gt $gte $lt $lte``
 operators; ``list_namespaces`` matches prefix/suffix conditions (``"*"`` is a wildcard),
 truncates to ``max_depth``, sorts, then pages. Without a query, search results are ordered
-most recently updated first (as LangGraph's ``PostgresStore`` does).
+most recently updated first (as LangGraph's ``PostgresStore`` does). TTL follows
+``PostgresStore`` too (:class:`BackendStore`): the backend stores an item's
+:class:`~membrane_integrations.core.ttl.Expiry` with it, refreshes it and sweeps.
 
 Example:
     >>> matches({"a": {"b": 2}, "n": 5}, {"a": {"b": 2}, "n": {"$gt": 3, "$ne": 4}})
@@ -288,7 +290,7 @@ def _check_namespace(namespace: tuple[str, ...]) -> None:
 class _Reads:
     """What the read phase of one batch saw and must refresh (pure bookkeeping)."""
 
-    def __init__(self, store: BackendStore, ops: Sequence[Op], puts: dict[Any, PutOp]) -> None:
+    def __init__(self, store: BackendStore, puts: dict[Any, PutOp]) -> None:
         self.now = store._clock()
         self.omit = bool(store.ttl_config and store.ttl_config.get("omit_expired"))
         self._put_keys = set(puts)
@@ -413,7 +415,7 @@ class BackendStore(BaseStore):
         """Run the operations: reads first (on the state before the batch), then the puts."""
         todo = list(ops)
         puts = _last_puts(todo)
-        reads = _Reads(self, todo, puts)
+        reads = _Reads(self, puts)
         results: list[Result] = []
         for op in todo:
             if isinstance(op, GetOp):
@@ -452,7 +454,7 @@ class BackendStore(BaseStore):
         """The async twin of :meth:`batch`, on the async client."""
         todo = list(ops)
         puts = _last_puts(todo)
-        reads = _Reads(self, todo, puts)
+        reads = _Reads(self, puts)
         results: list[Result] = []
         for op in todo:
             if isinstance(op, GetOp):

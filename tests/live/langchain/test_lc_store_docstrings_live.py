@@ -17,10 +17,13 @@ MODULES = [
     "membrane_integrations.langchain._chat_envelope",
     "membrane_integrations.langchain.store_membrain",
     "membrane_integrations.langchain.chat_history_membrain",
+    "membrane_integrations.membrain.expiry",
+    "membrane_integrations.core.ttl",
 ]
 DAEMON_MODULES = [
     "membrane_integrations.langchain.store_membrane",
     "membrane_integrations.langchain.chat_history_membrane",
+    "membrane_integrations.membrane.expiry",
 ]
 
 

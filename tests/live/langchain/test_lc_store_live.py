@@ -553,6 +553,7 @@ def test_ttl_config_defaults_refresh_and_omission(
     clock.advance(minutes=1)  # 3.5: a has expired, hidden before any sweep
     assert store.get(ns, "a") is None
     assert _keys(store.search(("u",))) == {"b", "c"}
+    assert _keys(store.search(("u",), query="the value a")) == {"b", "c"}  # ranked on Membrain
     assert store.sweep_ttl() == 1
     clock.advance(minutes=1)  # 4.5
     assert store.list_namespaces() == [ns]
