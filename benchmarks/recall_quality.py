@@ -51,9 +51,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from membrane_integrations.core.ranking import (  # noqa: E402
+    DEFAULT_FUSION,
+    Fusion,
     fuse,
     hybrid_order,
-    lexical_scores,
     semantic_scores,
 )
 
@@ -246,32 +247,30 @@ async def _embedder(env: Env) -> Ask:
     return ask
 
 
-@surface("bm25+embedder", "baseline", "core.ranking.hybrid_order (BM25 + WordLlama, RRF)")
-async def _fused(env: Env) -> Ask:
-    async def ask(container: str, question: str, k: int) -> list[str]:
-        texts = _texts(env, container)
-        order = hybrid_order(
-            question,
-            texts,
-            query_vector=env.embedder.embed_query(question),
-            vectors=_turn_vectors(env, container),
-        )
-        return [texts[i] for i in order[:k]]
+def _fused(fusion: Fusion) -> Callable[[Env], Awaitable[Ask]]:
+    async def open_fused(env: Env) -> Ask:
+        async def ask(container: str, question: str, k: int) -> list[str]:
+            texts = _texts(env, container)
+            order = hybrid_order(
+                question,
+                texts,
+                query_vector=env.embedder.embed_query(question),
+                vectors=_turn_vectors(env, container),
+                fusion=fusion,
+            )
+            return [texts[i] for i in order[:k]]
 
-    return ask
+        return ask
+
+    return open_fused
 
 
-@surface("bm25+embedder linear", "baseline", "hybrid_order(fusion='linear'): min-max mean")
-async def _fused_linear(env: Env) -> Ask:
-    async def ask(container: str, question: str, k: int) -> list[str]:
-        texts = _texts(env, container)
-        qv = env.embedder.embed_query(question)
-        semantic = semantic_scores(qv, _turn_vectors(env, container))
-        return [texts[i] for i in fuse(lexical_scores(question, texts), semantic, fusion="linear")][
-            :k
-        ]
-
-    return ask
+surface("bm25+embedder", "baseline", "core.ranking.hybrid_order, default (min-max linear)")(
+    _fused(DEFAULT_FUSION)
+)
+surface("bm25+embedder rrf", "baseline", "hybrid_order(fusion='rrf'), reciprocal rank")(
+    _fused("rrf")
+)
 
 
 # Membrain on the emulator
