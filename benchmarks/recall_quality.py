@@ -586,7 +586,7 @@ def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
             + " | ".join(f"r@10 {c}" for c in cats)
             + " | p50 ms | p95 ms |"
         )
-        print("|" + " --- |" * (9 + len(cats)))
+        print("|" + " --- |" * (8 + len(cats)))
         for r in picked:
             by_cat = r["recall@10_by_category"]
             print(
