@@ -30,6 +30,7 @@ from ..core.errors import (
     MalformedResponseError,
     MembraneIntegrationsError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitedError,
@@ -59,9 +60,11 @@ class _Detail:
 def _from_mapping(data: dict[str, Any]) -> _Detail:
     code = data.get("code") or data.get("error_code")
     message = data.get("message") or data.get("msg") or data.get("detail") or ""
+    field = data.get("field") or data.get("param")
     return _Detail(
         code=str(code) if code else None,
         message=message if isinstance(message, str) else json.dumps(message),
+        field=field if isinstance(field, str) else None,
         extra=data,
     )
 
@@ -194,6 +197,13 @@ def error_from_response(
         return ServerError(
             f"Membrain failed on {where} ({status}){said}. This is a server-side problem; "
             "retry later.",
+            **common,
+        )
+    if status == 413:
+        return PayloadTooLargeError(
+            f"Membrain refused {where} as too large (413){said}. Send fewer or shorter items "
+            "per request; sending the same request again will not help.",
+            field=detail.field,
             **common,
         )
     if 400 <= status < 500:
