@@ -23,6 +23,7 @@ from ..embeddings.wordllama import WordLlamaEmbedder, wordllama_available
 from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
 from .engine import Engine
 from .faults import FaultConfig, FaultInjector
+from .guard import Limits
 from .quotas import QuotaConfig
 from .selection import describe_embedder, make_embedder
 from .server import MembrainEmulator, generate_key
@@ -34,6 +35,7 @@ __all__ = [
     "FaultConfig",
     "FaultInjector",
     "HashingEmbeddings",
+    "Limits",
     "MembrainEmulator",
     "QuotaConfig",
     "WordLlamaEmbedder",

@@ -11,9 +11,9 @@ No web code: the routes in ``app.py`` call it. The pieces, one job each:
 
 Every operation runs under the store's one lock, but caller input is never worked on while it is
 held: contents are embedded before, and scope filters are matched (RE2, linear time) by
-:meth:`~.storage.Store.scoped` between its attempts to take the lock. Each tenant (an API key, stored only as a
-SHA-256 digest) has a :class:`~.index.TenantIndex` of float32 embeddings built from SQLite on
-first use, updated in place on insert and rebuilt after a delete.
+:meth:`~.storage.Store.scoped` between its attempts to take the lock. Each tenant (an API key,
+stored only as a SHA-256 digest) has a :class:`~.index.TenantIndex` of float32 embeddings built
+from SQLite on first use, updated in place on insert and rebuilt after a delete.
 
 Example:
     >>> engine = Engine()
@@ -33,17 +33,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..core.errors import InvalidRequestError
+from ..core.scope import validate_patterns
 from . import graph, wire
 from .embeddings import EmbeddingsLike, embed_query_vector
 from .errors import EmulatorBadRequest, EmulatorNotFound
-from ..core.errors import InvalidRequestError
-from ..core.scope import validate_patterns
+from .index import TenantIndex
 from .ingest import Ingest, candidate_patterns
 from .jobs import JobHook, JobQueue
 from .quotas import QuotaConfig, enforce_quota
 from .search import retrieve
 from .selection import ingest_thresholds, make_embedder
-from .index import TenantIndex
 from .storage import Row, Store
 from .synthesis import interpret
 
@@ -246,9 +246,7 @@ class Engine:
         candidates = candidate_patterns(new_scope)
         with self.store.scoped(tenant, [candidates], new_scope):
             current = self._row(tenant, memory_id)
-            self._ingest.update(
-                tenant, current, content, scope, vec=vec, candidates=candidates
-            )
+            self._ingest.update(tenant, current, content, scope, vec=vec, candidates=candidates)
             return self._require(tenant, memory_id)
 
     def delete(self, tenant: str, memory_id: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ __all__ = ["QuotaConfig", "enforce_quota", "next_weekly_reset", "week_start"]
 class QuotaConfig(BaseModel):
     """Limits for one tenant; ``None`` means unlimited."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     memory_cap: int | None = Field(default=None, ge=0)
     weekly_creates: int | None = Field(default=None, ge=0)

@@ -84,7 +84,9 @@ class ScopeMemo:
                 while len(self._entries) > self._limit:
                     self._entries.popitem(last=False)
             # copy on write: a reader holding the old sets never sees them change
-            entry.hits = [old | new if new else old for old, new in zip(entry.hits, found, strict=True)]
+            entry.hits = [
+                old | new if new else old for old, new in zip(entry.hits, found, strict=True)
+            ]
             entry.seen.update(tokens)
 
     def hits(self, patterns: tuple[str, ...]) -> list[frozenset[str]]:

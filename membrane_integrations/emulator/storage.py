@@ -245,8 +245,7 @@ class Store:
             with self.lock:
                 idx = self.index(tenant)
                 todo = [
-                    (p, memo.missing(p, idx.token_log, generation=idx.generation))
-                    for p in lists
+                    (p, memo.missing(p, idx.token_log, generation=idx.generation)) for p in lists
                 ]
                 todo = [(p, [*t, *memo.unknown(p, extra_tokens)]) for p, t in todo]
                 if not any(t for _, t in todo):

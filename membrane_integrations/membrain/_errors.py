@@ -76,7 +76,9 @@ def _from_validation_list(items: list[Any]) -> _Detail:
         if not isinstance(item, dict):
             parts.append(str(item))
             continue
-        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path")]
+        loc = [str(p) for p in item.get("loc", [])]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the field was sent, not part of its name
         if loc and field is None:
             field = ".".join(loc)
         parts.append(f"{'.'.join(loc) or 'request'}: {item.get('msg', 'invalid')}")
