@@ -35,6 +35,7 @@ from .guard import (
     error_body,
     install_error_handlers,
 )
+from .json_types import JsonInt, PositiveJsonInt
 from .quotas import QuotaConfig
 from .selection import describe_embedder, embedding_model_name
 
@@ -70,7 +71,7 @@ ScopeList = Annotated[list[Token], Field(max_length=50)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, strict=True)
 
 
 class CreateMemoryBody(_Body):
@@ -81,7 +82,7 @@ class CreateMemoryBody(_Body):
 
 class SearchBody(_Body):
     query: str = Field(min_length=1, max_length=10_000)
-    k: int = Field(default=5, ge=1, le=100)
+    k: JsonInt = Field(default=5, ge=1, le=100)
     scope: ScopeList | None = None
     response_format: Literal["raw", "interpreted", "both"] = "raw"
     rerank: bool = False
@@ -105,7 +106,7 @@ class UnlinkBody(_Body):
 class EmbeddingsBody(_Body):
     input: str | list[str]
     model: str | None = Field(default=None, max_length=256)
-    dimensions: int | None = Field(default=None, ge=1)
+    dimensions: PositiveJsonInt | None = None
     encoding_format: Literal["float"] = "float"
 
 

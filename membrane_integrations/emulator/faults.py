@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .json_types import JsonInt, NonNegativeJsonInt
+
 __all__ = [
     "FaultConfig",
     "FaultInjector",
@@ -57,22 +59,22 @@ _HTML_503 = (
 class FaultConfig(BaseModel):
     """What to inject (every rate is a fraction of matching requests, 0 to 1)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     error_rate: float = _RATE
     unavailable_rate: float = _RATE
     rate_limit_rate: float = _RATE
     retry_after: float = Field(default=0.0, ge=0.0)
     delay_rate: float = _RATE
-    delay_ms: int = Field(default=0, ge=0, le=60_000)
+    delay_ms: JsonInt = Field(default=0, ge=0, le=60_000)
     truncate_rate: float = _RATE
     phase: Literal["before", "after"] = "before"
     methods: list[str] | None = None
     paths: list[str] | None = None
-    max_faults: int | None = Field(default=None, ge=0)
+    max_faults: NonNegativeJsonInt | None = None
     job_failure_rate: float = _RATE
     synthesis_failure_rate: float = _RATE
-    seed: int | None = None
+    seed: JsonInt | None = None
 
 
 class InjectedJobFailure(RuntimeError):

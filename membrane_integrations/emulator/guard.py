@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .errors import EmulatorError
 
@@ -213,13 +214,29 @@ def install_error_handlers(app: FastAPI) -> None:
         status = exc.status_code
         code = _HTTP_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL")
         message = exc.detail if isinstance(exc.detail, str) else code.lower().replace("_", " ")
+        headers = dict(exc.headers or {})
         if status == 400 and "parsing the body" in message:
             code, message = "INVALID_JSON", "the body is not valid JSON"
-        return _reply(request.url.path, status, code, message, headers=exc.headers)
+        if status == 405:
+            # Starlette names the methods of the first route on the path; list them all
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+            message = f"{request.method} is not allowed here; use {headers['Allow']}"
+        return _reply(request.url.path, status, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         return _reply(request.url.path, 500, "INTERNAL", "internal error in the emulator")
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves on the request's path."""
+    matching = [r for r in app.router.routes if r.matches(request.scope)[0] != Match.NONE]
+    # ``/memories/search`` also fits ``/memories/{memory_id}``: the literal path is the resource
+    literal = [r for r in matching if getattr(r, "path", None) == request.url.path]
+    methods: set[str] = set()
+    for route in literal or matching:
+        methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _has_lone_surrogate(value: Any) -> bool:
