@@ -66,3 +66,45 @@ def _close_engine() -> Iterator[None]:
 def test_every_operation_passes_every_check(case: schemathesis.Case) -> None:
     SENT.append(case.operation.label)
     case.call_and_validate(headers={"X-API-Key": KEY})
+
+
+def test_the_schema_names_both_credentials_and_every_error_answer() -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(APP) as http:
+        spec = http.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "the emulator key",
+    }
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    search = spec["paths"]["/api/v1/memories/search"]["post"]
+    assert {"APIKeyHeader": []} in search["security"] and {"HTTPBearer": []} in search["security"]
+    assert {"200", "400", "401", "413", "422", "503"} <= set(search["responses"])
+    create = spec["paths"]["/api/v1/memories"]["post"]["responses"]
+    assert {"202", "403", "413", "422", "429"} <= set(create)
+    assert create["403"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorReply"
+    }
+    embeddings = spec["paths"]["/v1/embeddings"]["post"]["responses"]
+    assert embeddings["413"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/OpenAIErrorReply"
+    }
+    assert "/_emulator/faults" not in spec["paths"]  # fault injection is off on this app
+
+
+def test_docs_and_redoc_are_served_offline() -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(APP) as http:
+        for page in ("/docs", "/redoc"):
+            html = http.get(page)
+            assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+            assert "cdn." not in html.text and "unpkg" not in html.text
+            assets = [a for a in html.text.split('"') if a.startswith("/static-offline-docs/")]
+            assert assets, html.text[:300]
+            for asset in assets:
+                assert http.get(asset).status_code == 200, asset
