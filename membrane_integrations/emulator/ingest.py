@@ -55,14 +55,16 @@ def _numbers(text: str) -> list[str]:
     return sorted(_NUMBER.findall(text))
 
 
-def _as_regex(token: str) -> str:
+def _as_regex(token: str) -> str | None:
     """A stored token used as a candidate filter during ingest (literal when it is not a
-    pattern of the accepted subset)."""
-    try:
-        compile_pattern(token)
-    except InvalidRequestError:
-        return escape_literal(token)
-    return token
+    pattern of the accepted subset; ``None`` when not even its literal compiles)."""
+    for pattern in (token, escape_literal(token)):
+        try:
+            compile_pattern(pattern)
+        except InvalidRequestError:
+            continue
+        return pattern
+    return None
 
 
 def candidate_patterns(scope: Sequence[str] | None) -> tuple[str, ...]:
@@ -73,7 +75,8 @@ def candidate_patterns(scope: Sequence[str] | None) -> tuple[str, ...]:
     >>> candidate_patterns(["container.a", "x(y"])
     ('container.a', 'x\\\\(y')
     """
-    return tuple(_as_regex(t) for t in dict.fromkeys(scope or []))
+    patterns = (_as_regex(t) for t in dict.fromkeys(scope or []))
+    return tuple(p for p in patterns if p is not None)
 
 
 class Ingest:
