@@ -91,7 +91,7 @@ class Engine:
         self.default_quota = default_quota or QuotaConfig()
         self._quotas: dict[str, QuotaConfig] = {}
         self._lock = self.store.lock
-        self._jobs = JobQueue(self.store, self._run_job, job_hook)
+        self._jobs = JobQueue(self.store, self._run_job, job_hook, prepare=self._prepare_job)
         self.recovered_jobs = self._jobs.recover() if db_path else 0
         self._jobs.start()
 
@@ -187,10 +187,34 @@ class Engine:
             raise EmulatorNotFound(f"ingest job {job_id!r} was not found")
         return wire.job(row)
 
+    def _prepare_job(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The worker's work on a job that needs no lock: embed, settle the candidate filter."""
+        candidates = candidate_patterns(payload["scope"])
+        vec = self._ingest.embed(payload["content"])
+        with self.store.scoped(tenant, [candidates]):
+            pass  # settled: the locked run below finds every hit it needs known
+        return {"vec": vec, "candidates": candidates}
+
     def _run_job(self, tenant: str, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        memory, action = self.ingest_now(
-            tenant, payload["content"], payload["scope"], payload["category"], job_id=job_id
+        """One job, with the store lock held by the worker (after :meth:`_prepare_job`). A token
+        written between the two has no known hit and is no merge or link candidate: nothing is
+        matched under the lock."""
+        vec = payload.get("vec")
+        if vec is None:  # a queue built without prepare
+            vec = self._ingest.embed(payload["content"])
+        candidates = payload.get("candidates")
+        if candidates is None:
+            candidates = candidate_patterns(payload["scope"])
+        memory_id, action = self._ingest.create_or_merge(
+            tenant,
+            payload["content"],
+            payload["scope"],
+            payload["category"],
+            vec,
+            job_id=job_id,
+            candidates=candidates,
         )
+        memory = self._require(tenant, memory_id)
         return {"memory_id": memory["id"], "action": action, "memory": memory}
 
     def ingest_now(

@@ -205,3 +205,48 @@ def test_a_job_that_fails_midway_leaves_nothing_and_the_worker_goes_on() -> None
         assert all("poison" not in r.get("content", "") for r in hits)
     finally:
         engine.close()
+
+
+def test_scope_patterns_are_never_matched_with_the_store_lock_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every entry point that matches caller patterns does it with the lock free: another
+    thread can take the lock at that moment (checked without waiting)."""
+    from membrane_integrations.emulator.scope_memo import ScopeMemo
+
+    eng = Engine(HashingEmbeddings())
+    free: list[bool] = []
+    learn = ScopeMemo.learn
+
+    def watched(self: ScopeMemo, patterns: tuple[str, ...], tokens: object) -> None:
+        import threading
+
+        seen: list[bool] = []
+
+        def probe() -> None:
+            got = eng.store.lock.acquire(blocking=False)
+            seen.append(got)
+            if got:
+                eng.store.lock.release()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        free.append(seen[0])
+        learn(self, patterns, tokens)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScopeMemo, "learn", watched)
+    t = eng.tenant_id("emu-lock-free")
+    try:
+        a, _ = eng.ingest_now(t, "Invoice 12 baits the matcher", ["a" * 30 + "!"], None)
+        job = eng.submit_ingest(t, "Receipt 7 through the worker", ["(a+)+$", "b.c"], None)
+        assert eng.wait_idle()
+        assert eng.get_job(t, job["job_id"])["status"] == "completed"
+        eng.search(t, "invoice", scope=["(a+)+$"])
+        eng.count(t, ["(x+)+y"])
+        eng.graph_traverse(t, a["id"], "invoice", scope=["a{2,255}"])
+        eng.update(t, a["id"], None, ["c+d", "(e|f)+"])
+        eng.delete_bulk(t, scope=["^nothing(x+)+$"])
+    finally:
+        eng.close()
+    assert len(free) >= 6 and all(free), free
