@@ -60,7 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto (default): WordLlama, semantic and offline, when installed, else hashing",
     )
-    faults = emu.add_argument_group("fault injection (off by default)")
+    emu.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=None,
+        help="largest request body accepted, 413 beyond (default 8 MiB)",
+    )
+    faults = emu.add_argument_group(
+        "fault injection (off by default; the rates below need --fault-injection)"
+    )
+    faults.add_argument(
+        "--fault-injection",
+        action="store_true",
+        default=_env_flag("MEMBRAIN_EMULATOR_FAULT_INJECTION"),
+        help="serve /_emulator/faults and inject faults (also MEMBRAIN_EMULATOR_FAULT_INJECTION=1)",
+    )
     faults.add_argument("--error-rate", type=float, default=0.0, help="fraction answered 500")
     faults.add_argument("--unavailable-rate", type=float, default=0.0, help="fraction 503")
     faults.add_argument("--rate-limit-rate", type=float, default=0.0, help="fraction 429")
@@ -87,15 +101,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+_FAULT_FLAGS = (
+    "error_rate",
+    "unavailable_rate",
+    "rate_limit_rate",
+    "delay_rate",
+    "truncate_rate",
+    "job_failure_rate",
+    "synthesis_failure_rate",
+)
+
+
 def _keys(given: Sequence[str]) -> list[str]:
     env = [k.strip() for k in os.environ.get("MEMBRAIN_EMULATOR_KEYS", "").split(",")]
     return [k for k in [*given, *env] if k]
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .emulator import FaultConfig, MembrainEmulator, QuotaConfig
+    from .emulator import FaultConfig, Limits, MembrainEmulator, QuotaConfig
 
+    asked = [f"--{f.replace('_', '-')}" for f in _FAULT_FLAGS if getattr(args, f)]
+    if asked and not args.fault_injection:
+        print(f"{', '.join(asked)} need --fault-injection", file=sys.stderr)
+        return 2
     keys = _keys(args.api_key)
+    limits = Limits() if args.max_body_bytes is None else Limits(max_body_bytes=args.max_body_bytes)
     emulator = MembrainEmulator(
         keys or None,
         db_path=args.db,
@@ -105,7 +139,11 @@ def _serve(args: argparse.Namespace) -> int:
         tls_certfile=args.tls_certfile,
         tls_keyfile=args.tls_keyfile,
         log_level=args.log_level,
-        faults=FaultConfig(
+        limits=limits,
+        fault_injection=args.fault_injection,
+        faults=None
+        if not args.fault_injection
+        else FaultConfig(
             error_rate=args.error_rate,
             unavailable_rate=args.unavailable_rate,
             rate_limit_rate=args.rate_limit_rate,
@@ -127,7 +165,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"API keys: {len(keys)} given (--api-key / MEMBRAIN_EMULATOR_KEYS)")
     else:
         print(f"API key: {emulator.api_key}")
+    # A generated key is this emulator's own development key, shown so it can be used; keys
+    # the operator gave are not echoed into logs.
+    shown = "<one of your --api-key values>" if keys else emulator.api_key
+    print("Point a client at it:")
     print(f"  export MEMBRAIN_BASE_URL={emulator.url}")
+    print(f"  export MEMBRAIN_API_KEY={shown}")
+    if args.fault_injection:
+        print("Fault injection is ON: any key can change it at /_emulator/faults")
     print(f"Embedder: {emulator.embedder_description}")
     print("For development, tests and demos on one machine; use the hosted Membrain in production.")
     print("Press Ctrl-C to stop.", flush=True)

@@ -14,6 +14,7 @@ from .errors import (
     MalformedResponseError,
     MembraneIntegrationsError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitedError,
@@ -33,6 +34,7 @@ __all__ = [
     "MalformedResponseError",
     "MembraneIntegrationsError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitedError",
@@ -45,10 +47,24 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # ``from membrane_integrations.core import container_filter`` keeps working (see core.scope).
-    from . import scope
+# Retired: ``core`` handed these on from ``membrain.tenancy`` through a shim that imported a
+# layer above it. They live in ``membrane_integrations.membrain.tenancy``; an old import gets
+# an AttributeError that says where.
+_MOVED_TO_MEMBRAIN_TENANCY = frozenset(
+    {
+        "combine_scope",
+        "container_filter",
+        "container_token",
+        "container_write_tokens",
+        "encode_container_id",
+    }
+)
 
-    if name in scope._MOVED_TO_MEMBRAIN_TENANCY:
-        return scope.__getattr__(name)
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_MEMBRAIN_TENANCY:
+        raise AttributeError(
+            f"module {__name__!r} has no attribute {name!r}: import it from "
+            "membrane_integrations.membrain.tenancy"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

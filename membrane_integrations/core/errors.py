@@ -31,6 +31,7 @@ __all__ = [
     "MalformedResponseError",
     "MembraneIntegrationsError",
     "NotFoundError",
+    "PayloadTooLargeError",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitedError",
@@ -148,6 +149,13 @@ class InvalidRequestError(MembraneIntegrationsError):
     def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.field = field
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """413: the request body (or an input in it) is larger than the server accepts.
+
+    Sending it again does not help: send fewer or shorter items per request.
+    """
 
 
 class ConflictError(MembraneIntegrationsError):

@@ -26,6 +26,7 @@ with requires_extra("emulator"):
     from .embeddings import NATIVE_DIMENSIONS, EmbeddingsLike, HashingEmbeddings
     from .engine import Engine
     from .faults import FaultConfig, FaultInjector
+    from .guard import Limits
     from .quotas import QuotaConfig
     from .selection import describe_embedder, make_embedder
     from .server import MembrainEmulator, generate_key
@@ -37,6 +38,7 @@ __all__ = [
     "FaultConfig",
     "FaultInjector",
     "HashingEmbeddings",
+    "Limits",
     "MembrainEmulator",
     "QuotaConfig",
     "WordLlamaEmbedder",

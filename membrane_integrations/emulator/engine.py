@@ -9,9 +9,11 @@ No web code: the routes in ``app.py`` call it. The pieces, one job each:
 * :mod:`~.search`: ranking; :mod:`~.graph`: path, hubs, neighbourhood, traversal;
 * :mod:`~.wire`: the JSON replies.
 
-Every operation runs under the store's one lock. Each tenant (an API key, stored only as a
-SHA-256 digest) has a :class:`~.index.TenantIndex` of float32 embeddings built from SQLite on
-first use, updated in place on insert and rebuilt after a delete.
+Every operation runs under the store's one lock, but caller input is never worked on while it is
+held: contents are embedded before, and scope filters are matched (RE2, linear time) by
+:meth:`~.storage.Store.scoped` between its attempts to take the lock. Each tenant (an API key,
+stored only as a SHA-256 digest) has a :class:`~.index.TenantIndex` of float32 embeddings built
+from SQLite on first use, updated in place on insert and rebuilt after a delete.
 
 Example:
     >>> engine = Engine()
@@ -27,16 +29,17 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..core.errors import InvalidRequestError
+from ..core.scope import validate_patterns
 from . import graph, wire
 from .embeddings import EmbeddingsLike, embed_query_vector
 from .errors import EmulatorBadRequest, EmulatorNotFound
-from .index import compile_patterns
-from .ingest import Ingest
+from .index import TenantIndex
+from .ingest import Ingest, candidate_patterns
 from .jobs import JobHook, JobQueue
 from .quotas import QuotaConfig, enforce_quota
 from .search import retrieve
@@ -88,7 +91,7 @@ class Engine:
         self.default_quota = default_quota or QuotaConfig()
         self._quotas: dict[str, QuotaConfig] = {}
         self._lock = self.store.lock
-        self._jobs = JobQueue(self.store, self._run_job, job_hook)
+        self._jobs = JobQueue(self.store, self._run_job, job_hook, prepare=self._prepare_job)
         self.recovered_jobs = self._jobs.recover() if db_path else 0
         self._jobs.start()
 
@@ -142,16 +145,14 @@ class Engine:
 
     @staticmethod
     def check_patterns(patterns: Sequence[str]) -> list[str]:
-        """Compile every scope pattern; an invalid one is a 400 naming it."""
-        for pattern in patterns:
-            try:
-                compile_patterns([pattern])
-            except re.error as exc:
-                raise EmulatorBadRequest(
-                    f"invalid scope pattern {pattern!r}: {exc}; escape literal dots as '\\.'",
-                    code="INVALID_SCOPE_PATTERN",
-                ) from exc
-        return list(patterns)
+        """Check every scope pattern (limits, the accepted subset, RE2 compiles it) before any
+        work; a bad one is a 400 naming it."""
+        try:
+            return validate_patterns(list(patterns), field="scope")
+        except InvalidRequestError as exc:
+            raise EmulatorBadRequest(
+                str(exc), code="INVALID_SCOPE_PATTERN", field=exc.field or "scope"
+            ) from exc
 
     # ---------------------------------------------------------------- rows
 
@@ -186,10 +187,34 @@ class Engine:
             raise EmulatorNotFound(f"ingest job {job_id!r} was not found")
         return wire.job(row)
 
+    def _prepare_job(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The worker's work on a job that needs no lock: embed, settle the candidate filter."""
+        candidates = candidate_patterns(payload["scope"])
+        vec = self._ingest.embed(payload["content"])
+        with self.store.scoped(tenant, [candidates]):
+            pass  # settled: the locked run below finds every hit it needs known
+        return {"vec": vec, "candidates": candidates}
+
     def _run_job(self, tenant: str, job_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        memory, action = self.ingest_now(
-            tenant, payload["content"], payload["scope"], payload["category"], job_id=job_id
+        """One job, with the store lock held by the worker (after :meth:`_prepare_job`). A token
+        written between the two has no known hit and is no merge or link candidate: nothing is
+        matched under the lock."""
+        vec = payload.get("vec")
+        if vec is None:  # a queue built without prepare
+            vec = self._ingest.embed(payload["content"])
+        candidates = payload.get("candidates")
+        if candidates is None:
+            candidates = candidate_patterns(payload["scope"])
+        memory_id, action = self._ingest.create_or_merge(
+            tenant,
+            payload["content"],
+            payload["scope"],
+            payload["category"],
+            vec,
+            job_id=job_id,
+            candidates=candidates,
         )
+        memory = self._require(tenant, memory_id)
         return {"memory_id": memory["id"], "action": action, "memory": memory}
 
     def ingest_now(
@@ -203,9 +228,10 @@ class Engine:
     ) -> tuple[dict[str, Any], str]:
         """Run one ingest synchronously: merge into a near-duplicate or create and link."""
         vec = self._ingest.embed(content)
-        with self._lock:
+        candidates = candidate_patterns(scope)
+        with self.store.scoped(tenant, [candidates]):
             memory_id, action = self._ingest.create_or_merge(
-                tenant, content, scope, category, vec, job_id=job_id
+                tenant, content, scope, category, vec, job_id=job_id, candidates=candidates
             )
             return self._require(tenant, memory_id), action
 
@@ -237,8 +263,14 @@ class Engine:
             raise EmulatorBadRequest(
                 "give at least one of content or scope", code="NOTHING_TO_UPDATE"
             )
+        vec = self._ingest.embed(content) if content is not None else None
         with self._lock:
-            self._ingest.update(tenant, self._row(tenant, memory_id), content, scope)
+            before = self._row(tenant, memory_id).scope
+        new_scope = before if scope is None else list(scope)
+        candidates = candidate_patterns(new_scope)
+        with self.store.scoped(tenant, [candidates], new_scope):
+            current = self._row(tenant, memory_id)
+            self._ingest.update(tenant, current, content, scope, vec=vec, candidates=candidates)
             return self._require(tenant, memory_id)
 
     def delete(self, tenant: str, memory_id: str) -> dict[str, Any]:
@@ -251,12 +283,9 @@ class Engine:
         self.store.delete_memories(tenant, ids)
         self.store.invalidate(tenant)
 
-    def _select(self, tenant: str, scope: Sequence[str], category: str | None) -> list[str]:
-        idx = self.store.index(tenant)
-        if not scope:
-            rows: Iterable[int] = range(len(idx.ids))
-        else:
-            rows = idx.scope_rows(tuple(self.check_patterns(scope))).tolist()
+    def _select(self, idx: TenantIndex, scope: tuple[str, ...], category: str | None) -> list[str]:
+        """The ids in scope (``scope`` checked, and settled by :meth:`~.storage.Store.scoped`)."""
+        rows: Iterable[int] = idx.scope_rows(scope).tolist() if scope else range(len(idx.ids))
         return [idx.ids[i] for i in rows if category is None or idx.categories[i] == category]
 
     def delete_bulk(
@@ -267,11 +296,12 @@ class Engine:
         scope: Sequence[str] = (),
         category: str | None = None,
     ) -> dict[str, Any]:
-        with self._lock:
+        patterns = tuple(self.check_patterns(scope)) if not memory_id else ()
+        with self.store.scoped(tenant, [patterns]) as idx:
             if memory_id:
                 ids = [memory_id] if self.store.brief(tenant, [memory_id]) else []
-            elif scope or category is not None:
-                ids = self._select(tenant, scope, category)
+            elif patterns or category is not None:
+                ids = self._select(idx, patterns, category)
             else:
                 raise EmulatorBadRequest(
                     "bulk delete needs memory_id, scope or category; refusing to delete everything",
@@ -303,8 +333,9 @@ class Engine:
         }
 
     def count(self, tenant: str, scope: Sequence[str] = (), category: str | None = None) -> int:
-        with self._lock:
-            return len(self._select(tenant, scope, category))
+        patterns = tuple(self.check_patterns(scope))
+        with self.store.scoped(tenant, [patterns]) as idx:
+            return len(self._select(idx, patterns, category))
 
     # ---------------------------------------------------------------- search
 
@@ -325,7 +356,8 @@ class Engine:
             raise EmulatorBadRequest(
                 "full_scope needs a non-empty scope filter", code="SCOPE_REQUIRED"
             )
-        with self._lock:
+        qvec = None if full_scope else embed_query_vector(self.embeddings, query)
+        with self.store.scoped(tenant, [patterns]):
             found = retrieve(
                 self.store,
                 self.embeddings,
@@ -335,6 +367,7 @@ class Engine:
                 patterns,
                 rerank=rerank,
                 full_scope=full_scope,
+                qvec=qvec,
             )
         synthesis = response_format in ("interpreted", "both")
         return {
@@ -407,15 +440,15 @@ class Engine:
     ) -> dict[str, Any]:
         patterns = tuple(self.check_patterns(scope))
         reply: dict[str, Any] = {"start_memory_id": start_memory_id, "query": query}
-        with self._lock:
+        qvec = embed_query_vector(self.embeddings, query)
+        with self.store.scoped(tenant, [patterns]) as idx:
             self._row(tenant, start_memory_id)
-            idx = self.store.index(tenant)
             if not idx.matches(start_memory_id, patterns):
                 return {**reply, "visited": [], "edges": [], "visited_count": 0, "edge_count": 0}
             walk = graph.traverse(
                 idx,
                 start_memory_id,
-                embed_query_vector(self.embeddings, query),
+                qvec,
                 max_hops=max_hops,
                 threshold=edge_similarity_threshold,
                 patterns=patterns,

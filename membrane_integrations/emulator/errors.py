@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "EmulatorBadRequest",
+    "EmulatorBusy",
     "EmulatorError",
     "EmulatorNotFound",
     "EmulatorQuotaExceeded",
@@ -49,6 +50,13 @@ class EmulatorBadRequest(EmulatorError):
 
     status = 400
     code = "BAD_REQUEST"
+
+
+class EmulatorBusy(EmulatorError):
+    """503: the request could not settle while the tenant's own data kept changing; retry."""
+
+    status = 503
+    code = "BUSY"
 
 
 class EmulatorQuotaExceeded(EmulatorError):

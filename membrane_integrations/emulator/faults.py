@@ -7,8 +7,10 @@ whether an error fault strikes ``before`` the route runs (nothing is written) or
 retried). ``max_faults`` stops injecting after that many faults, and ``seed`` makes the draws
 reproducible. The same switch can fail ingest jobs and interpreted synthesis.
 
-The config is set in the constructor, by CLI flags, or at runtime with
-``POST /_emulator/faults`` (guarded by any tenant key).
+Fault injection exists only on an emulator started with it on (``fault_injection=True``, the
+CLI's ``--fault-injection``): then the config is set in the constructor, by CLI flags, or at
+runtime with ``POST /_emulator/faults`` (any tenant key; faults apply to every tenant). Without
+it there is no middleware and no route (``404``): no tenant can switch faults on.
 
 Example:
     >>> injector = FaultInjector(FaultConfig(error_rate=1.0, max_faults=1, seed=7))
@@ -27,6 +29,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .json_types import JsonInt, NonNegativeJsonInt
 
 __all__ = [
     "FaultConfig",
@@ -55,22 +59,22 @@ _HTML_503 = (
 class FaultConfig(BaseModel):
     """What to inject (every rate is a fraction of matching requests, 0 to 1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     error_rate: float = _RATE
     unavailable_rate: float = _RATE
     rate_limit_rate: float = _RATE
     retry_after: float = Field(default=0.0, ge=0.0)
     delay_rate: float = _RATE
-    delay_ms: int = Field(default=0, ge=0, le=60_000)
+    delay_ms: JsonInt = Field(default=0, ge=0, le=60_000)
     truncate_rate: float = _RATE
     phase: Literal["before", "after"] = "before"
     methods: list[str] | None = None
     paths: list[str] | None = None
-    max_faults: int | None = Field(default=None, ge=0)
+    max_faults: NonNegativeJsonInt | None = None
     job_failure_rate: float = _RATE
     synthesis_failure_rate: float = _RATE
-    seed: int | None = None
+    seed: JsonInt | None = None
 
 
 class InjectedJobFailure(RuntimeError):

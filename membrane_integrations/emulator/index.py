@@ -2,17 +2,21 @@
 
 Nodes (memory embeddings) and edges (link-description embeddings) live in growable float32
 matrices, so an insert appends a row instead of copying the whole matrix, and a search is one
-matrix-vector product. Scope masks are cached per pattern list (matched against the distinct
-scope tokens, not every memory) and extended on insert; the rows and edges in scope derived
+matrix-vector product. A scope mask is built from the hits a :class:`~.scope_memo.ScopeMemo`
+knows for each distinct token (the engine has them matched, outside the store's lock, before it
+asks), so the index itself never runs a pattern; a mask is cached per pattern list and brought
+up to date with lookups for the rows added or changed since; the rows and edges in scope derived
 from a mask are cached until the index changes.
 
 Example:
     >>> import numpy as np
-    >>> idx = TenantIndex(dims=2)
+    >>> from .scope_memo import ScopeMemo
+    >>> idx = TenantIndex(dims=2, memo=ScopeMemo())
     >>> idx.add_node("a", ("container.x",), None, np.array([1.0, 0.0], dtype=np.float32))
     >>> idx.add_node("b", ("container.y",), None, np.array([0.0, 1.0], dtype=np.float32))
     >>> idx.node_scores(np.array([1.0, 0.0], dtype=np.float32)).tolist()
     [1.0, 0.0]
+    >>> idx.memo.learn(("^container\\\\.y$",), idx.token_log)
     >>> idx.scope_mask(("^container\\\\.y$",)).tolist()
     [False, True]
     >>> idx.scope_rows(("^container\\\\.y$",)).tolist()
@@ -21,14 +25,15 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import itertools
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GrowableMatrix", "TenantIndex", "compile_patterns", "matvec", "tokens_match"]
+from .scope_memo import ScopeMemo
+
+__all__ = ["GrowableMatrix", "TenantIndex", "matvec"]
 
 FloatMatrix = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -85,14 +90,7 @@ def matvec(matrix: FloatMatrix, vec: FloatMatrix) -> npt.NDArray[np.float32]:
     return out
 
 
-def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
-    """Compile scope patterns case-insensitively (raises ``re.error`` on a bad one)."""
-    return [re.compile(p, re.IGNORECASE) for p in patterns]
-
-
-def tokens_match(compiled: Sequence[re.Pattern[str]], tokens: Sequence[str]) -> bool:
-    """AND across patterns; each pattern must match at least one token."""
-    return all(any(c.search(t) for t in tokens) for c in compiled)
+_GENERATIONS = itertools.count(1)
 
 
 def _capacity(rows: int) -> int:
@@ -103,10 +101,19 @@ def _capacity(rows: int) -> int:
 class TenantIndex:
     """Embeddings, scopes and adjacency of one tenant's memories (see the module doc)."""
 
-    def __init__(self, dims: int, *, nodes: int = 0, edges: int = 0) -> None:
-        """``nodes`` / ``edges``: how many rows a rebuild is about to add; room for them is made
+    def __init__(
+        self, dims: int, *, memo: ScopeMemo | None = None, nodes: int = 0, edges: int = 0
+    ) -> None:
+        """``memo``: the tenant's known scope hits (kept across rebuilds of the index).
+        ``nodes`` / ``edges``: how many rows a rebuild is about to add; room for them is made
         at once (the power of two that doubling would reach), without the copies of growing."""
         self.dims = dims
+        self.memo = memo or ScopeMemo()
+        self.generation = next(_GENERATIONS)
+        # Distinct tokens in first-seen order, and the rows whose scope was set, in order: what
+        # a scope memo and a cached mask must catch up with.
+        self.token_log: list[str] = []
+        self.scope_log: list[int] = []
         self.ids: list[str] = []
         self.pos: dict[str, int] = {}
         self.scopes: list[tuple[str, ...]] = []
@@ -119,8 +126,8 @@ class TenantIndex:
         self.edge_descriptions: list[str] = []
         self.edges = GrowableMatrix(dims, _capacity(edges))
         self.version = 0
-        # Per pattern list: the compiled patterns and a growable mask (extended on insert).
-        self._masks: dict[tuple[str, ...], tuple[list[re.Pattern[str]], BoolArray]] = {}
+        # Per pattern list: a growable mask and how much of ``scope_log`` it reflects.
+        self._masks: dict[tuple[str, ...], tuple[BoolArray, int]] = {}
         # Row positions of each edge's two ends (rows never move: a delete rebuilds the index).
         self._edge_ends = GrowableMatrix(2, _capacity(edges), dtype=np.intp)
         # Per pattern list: (version, node rows in scope, edge rows with both ends in scope).
@@ -129,14 +136,14 @@ class TenantIndex:
     def _changed(self) -> None:
         self.version += 1
 
-    def _mask_row(self, row: int, scope: tuple[str, ...]) -> None:
-        for key, (compiled, mask) in list(self._masks.items()):
-            if row >= len(mask):
-                grown = np.zeros(max(64, 2 * len(mask)), dtype=np.bool_)
-                grown[: len(mask)] = mask
-                self._masks[key] = (compiled, grown)
-                mask = grown
-            mask[row] = tokens_match(compiled, scope)
+    def _set_scope(self, row: int, scope: tuple[str, ...]) -> None:
+        for token in scope:
+            rows = self.token_rows.get(token)
+            if rows is None:
+                rows = self.token_rows[token] = set()
+                self.token_log.append(token)
+            rows.add(row)
+        self.scope_log.append(row)
 
     def add_node(
         self, memory_id: str, scope: tuple[str, ...], category: str | None, vec: FloatMatrix
@@ -147,9 +154,7 @@ class TenantIndex:
         self.scopes.append(scope)
         self.categories.append(category)
         self.adjacency.setdefault(memory_id, {})
-        for token in scope:
-            self.token_rows.setdefault(token, set()).add(row)
-        self._mask_row(row, scope)
+        self._set_scope(row, scope)
         self._changed()
 
     def update_node(
@@ -159,11 +164,9 @@ class TenantIndex:
         self.nodes.set(row, vec)
         for token in self.scopes[row]:
             self.token_rows[token].discard(row)
-        for token in scope:
-            self.token_rows.setdefault(token, set()).add(row)
         self.scopes[row] = scope
         self.categories[row] = category
-        self._mask_row(row, scope)
+        self._set_scope(row, scope)
         self._changed()
 
     def add_edge(self, a: str, b: str, description: str, vec: FloatMatrix) -> None:
@@ -187,24 +190,35 @@ class TenantIndex:
         return ends[:, 0], ends[:, 1]
 
     def scope_mask(self, patterns: tuple[str, ...]) -> BoolArray:
-        """Which nodes pass every pattern (cached per pattern list)."""
+        """Which nodes pass every pattern, from the memo's known hits (a token it does not know
+        counts as no hit: the engine has every token matched before it asks). Cached per
+        pattern list; the rows set since are brought up to date with lookups."""
+        hits = self.memo.hits(patterns)
         cached = self._masks.get(patterns)
-        if cached is not None:
-            return cached[1][: len(self.ids)]
-        compiled = compile_patterns(patterns)
-        mask = np.ones(len(self.ids), dtype=np.bool_)
-        for pattern in compiled:
-            hit = np.zeros(len(self.ids), dtype=np.bool_)
-            for token, rows in self.token_rows.items():
-                if rows and pattern.search(token):
-                    hit[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
-            mask &= hit
-        if len(self._masks) >= 16:
-            oldest = next(iter(self._masks))
-            self._masks.pop(oldest)
-            self._rows.pop(oldest, None)
-        self._masks[patterns] = (compiled, mask)
-        return mask
+        if cached is None:
+            mask = np.ones(max(64, len(self.ids)), dtype=np.bool_)
+            for matched in hits:
+                hit = np.zeros(len(mask), dtype=np.bool_)
+                for token in matched:
+                    rows = self.token_rows.get(token)
+                    if rows:
+                        hit[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+                mask &= hit
+            if len(self._masks) >= 16:
+                oldest = next(iter(self._masks))
+                self._masks.pop(oldest)
+                self._rows.pop(oldest, None)
+        else:
+            mask, done = cached
+            if len(mask) < len(self.ids):
+                grown = np.zeros(max(2 * len(mask), len(self.ids)), dtype=np.bool_)
+                grown[: len(mask)] = mask
+                mask = grown
+            for row in self.scope_log[done:]:
+                scope = self.scopes[row]
+                mask[row] = all(any(t in matched for t in scope) for matched in hits)
+        self._masks[patterns] = (mask, len(self.scope_log))
+        return mask[: len(self.ids)]
 
     def _scope_rows(self, patterns: tuple[str, ...]) -> tuple[RowArray, RowArray]:
         cached = self._rows.get(patterns)

@@ -7,8 +7,10 @@ changed) or creates a memory linked to up to ``max_links`` neighbours at or abov
 ``link_threshold``. Each link gets a description (:func:`~.synthesis.link_description`),
 embedded so edges are searchable. An update that changes the content or scope relinks.
 
-The caller holds :attr:`~.storage.Store.lock` around every method but :meth:`Ingest.embed`
-(embed first, then lock) and :meth:`Ingest.bulk_load` (which takes it after embedding).
+The caller embeds first (:meth:`Ingest.embed`, no lock), turns the scope into its candidate
+filter (:func:`candidate_patterns`), and holds :meth:`~.storage.Store.scoped` for that filter
+around :meth:`Ingest.create_or_merge` and :meth:`Ingest.update`, so the tokens are matched
+before the lock is taken; :meth:`Ingest.bulk_load` takes the lock itself after embedding.
 
 Example:
     >>> from .embeddings import HashingEmbeddings
@@ -16,10 +18,13 @@ Example:
     >>> store = Store(None, HashingEmbeddings())
     >>> ingest = Ingest(store, link_threshold=0.3, duplicate_threshold=0.95, max_links=5)
     >>> vec = ingest.embed("Invoice 12 paid")
-    >>> ingest.create_or_merge("t", "Invoice 12 paid", ["c"], None, vec, job_id=None)[1]
-    'created'
-    >>> ingest.create_or_merge("t", "Invoice 12 paid", ["c"], None, vec, job_id=None)[1]
-    'updated'
+    >>> filters = candidate_patterns(["c"])
+    >>> for _ in range(2):
+    ...     with store.scoped("t", [filters], ["c"]):
+    ...         print(ingest.create_or_merge("t", "Invoice 12 paid", ["c"], None, vec,
+    ...                                      job_id=None, candidates=filters)[1])
+    created
+    updated
     >>> store.close()
 """
 
@@ -33,13 +38,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..core.errors import InvalidRequestError
+from ..core.scope import compile_pattern, escape_literal
 from .embeddings import embed_matrix, embed_query_vector
 from .graph import pair
 from .search import top
 from .storage import Row, Store, now_iso
 from .synthesis import link_description
 
-__all__ = ["Ingest"]
+__all__ = ["Ingest", "candidate_patterns"]
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -48,13 +55,28 @@ def _numbers(text: str) -> list[str]:
     return sorted(_NUMBER.findall(text))
 
 
-def _as_regex(token: str) -> str:
-    """A stored token used as a candidate filter during ingest (literal if not a valid regex)."""
-    try:
-        re.compile(token)
-    except re.error:
-        return re.escape(token)
-    return token
+def _as_regex(token: str) -> str | None:
+    """A stored token used as a candidate filter during ingest (literal when it is not a
+    pattern of the accepted subset; ``None`` when not even its literal compiles)."""
+    for pattern in (token, escape_literal(token)):
+        try:
+            compile_pattern(pattern)
+        except InvalidRequestError:
+            continue
+        return pattern
+    return None
+
+
+def candidate_patterns(scope: Sequence[str] | None) -> tuple[str, ...]:
+    """The filter that picks merge and link candidates for a memory with ``scope`` (each token
+    read as a pattern, as the hosted service does; AND across them). Compiles, never matches:
+    call it before taking the lock.
+
+    >>> candidate_patterns(["container.a", "x(y"])
+    ('container.a', 'x\\\\(y')
+    """
+    patterns = (_as_regex(t) for t in dict.fromkeys(scope or []))
+    return tuple(p for p in patterns if p is not None)
 
 
 class Ingest:
@@ -81,16 +103,18 @@ class Ingest:
         vec: npt.NDArray[np.float32],
         *,
         job_id: str | None,
+        candidates: tuple[str, ...],
     ) -> tuple[str, str]:
         """Merge into a near-duplicate or create and link; the memory id and ``"updated"`` or
-        ``"created"``. ``vec`` is :meth:`embed` of ``content``."""
+        ``"created"``. ``vec`` is :meth:`embed` of ``content``; ``candidates`` is
+        :func:`candidate_patterns` of ``scope``, settled by :meth:`~.storage.Store.scoped`."""
         tokens = list(dict.fromkeys(scope or []))
         with self.store.lock:
             idx = self.store.index(tenant)
-            candidates = np.ones(len(idx.ids), dtype=np.bool_)
-            if tokens:
-                candidates = idx.scope_mask(tuple(_as_regex(t) for t in tokens))
-            sims = np.where(candidates, idx.node_scores(vec), -1.0) if idx.ids else np.zeros(0)
+            in_scope = np.ones(len(idx.ids), dtype=np.bool_)
+            if candidates:
+                in_scope = idx.scope_mask(candidates)
+            sims = np.where(in_scope, idx.node_scores(vec), -1.0) if idx.ids else np.zeros(0)
             order = [i for i, _ in top(sims, self.max_links)]
             if len(order) and self._is_duplicate(tenant, idx.ids[int(order[0])], content, sims):
                 target = idx.ids[int(order[0])]
@@ -106,13 +130,22 @@ class Ingest:
             return memory_id, "created"
 
     def update(
-        self, tenant: str, current: Row, content: str | None, scope: Sequence[str] | None
+        self,
+        tenant: str,
+        current: Row,
+        content: str | None,
+        scope: Sequence[str] | None,
+        *,
+        vec: npt.NDArray[np.float32] | None,
+        candidates: tuple[str, ...],
     ) -> None:
-        """Replace the content and/or scope of ``current``, record it in the history, relink."""
+        """Replace the content and/or scope of ``current``, record it in the history, relink.
+        ``vec``: :meth:`embed` of ``content`` when given; ``candidates``:
+        :func:`candidate_patterns` of the new scope, settled by :meth:`~.storage.Store.scoped`."""
         new_content = current.content if content is None else content
         new_scope = current.scope if scope is None else list(dict.fromkeys(scope))
         if content is not None:
-            vec = embed_query_vector(self.store.embeddings, new_content)
+            vec = embed_query_vector(self.store.embeddings, new_content) if vec is None else vec
         else:
             idx = self.store.index(tenant)
             vec = idx.nodes.view()[idx.pos[current.id]].copy()
@@ -131,6 +164,7 @@ class Ingest:
             vec,
             [*current.evolution, entry],
             relink=True,
+            candidates=candidates,
         )
 
     def bulk_load(
@@ -216,6 +250,7 @@ class Ingest:
         evolution: list[dict[str, Any]],
         *,
         relink: bool,
+        candidates: tuple[str, ...] = (),
     ) -> None:
         self.store.update_memory(
             tenant,
@@ -233,11 +268,11 @@ class Ingest:
         self.store.delete_links_of(tenant, memory_id)
         self.store.invalidate(tenant)
         idx = self.store.index(tenant)
-        candidates = idx.scope_mask(tuple(_as_regex(t) for t in scope)) if scope else None
+        in_scope = idx.scope_mask(candidates) if candidates else None
         sims = idx.node_scores(vec).copy()
         sims[idx.pos[memory_id]] = -1.0
-        if candidates is not None:
-            sims = np.where(candidates, sims, -1.0)
+        if in_scope is not None:
+            sims = np.where(in_scope, sims, -1.0)
         order = [i for i, _ in top(sims, self.max_links)]
         neighbours = [idx.ids[int(i)] for i in order if sims[int(i)] >= self.link_threshold]
         self._link(tenant, memory_id, content, neighbours)

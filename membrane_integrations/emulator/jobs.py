@@ -5,6 +5,8 @@ A job's writes and its ``completed`` status commit together, so a process killed
 :meth:`JobQueue.recover` queues again the jobs a previous process left ``queued`` or
 ``processing`` (a ``processing`` job wrote nothing, so running it again is safe). A job that
 raises is recorded ``failed`` with the error's ``code`` and ``retryable``; the worker goes on.
+The work on the payload that needs no lock (embedding, matching scope patterns) runs first,
+in ``prepare``, before the store's lock and the job's transaction are taken.
 
 Example:
     >>> from .embeddings import HashingEmbeddings
@@ -31,7 +33,7 @@ from typing import Any
 
 from .storage import Store
 
-__all__ = ["JobHook", "JobQueue", "JobRunner"]
+__all__ = ["JobHook", "JobPrepare", "JobQueue", "JobRunner"]
 
 JobHook = Callable[[str, dict[str, Any]], None]
 """Called with ``(tenant, payload)`` before a job runs; raising fails the job (fault injection)."""
@@ -39,14 +41,26 @@ JobHook = Callable[[str, dict[str, Any]], None]
 JobRunner = Callable[[str, str, dict[str, Any]], dict[str, Any]]
 """Runs ``(tenant, job_id, payload)`` inside the job's transaction; returns the job's result."""
 
+JobPrepare = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""Works on ``(tenant, payload)`` without the lock; what it returns is added to the payload
+the runner gets (never stored)."""
+
 
 class JobQueue:
     """Queued ingest jobs of a :class:`~.storage.Store` and the worker that runs them."""
 
-    def __init__(self, store: Store, run: JobRunner, hook: JobHook | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run: JobRunner,
+        hook: JobHook | None = None,
+        *,
+        prepare: JobPrepare | None = None,
+    ) -> None:
         self.store = store
         self.run = run
         self.hook = hook
+        self.prepare = prepare
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self._idle = threading.Condition(store.lock)
         self._pending = 0
@@ -104,10 +118,11 @@ class JobQueue:
         try:
             if self.hook is not None:
                 self.hook(tenant, payload)
+            prepared = self.prepare(tenant, payload) if self.prepare is not None else {}
             with store.lock:
                 try:
                     with store.transaction(immediate=True):
-                        result = self.run(tenant, job_id, payload)
+                        result = self.run(tenant, job_id, {**payload, **prepared})
                         store.set_job(tenant, job_id, "completed", result=result)
                 except BaseException:
                     store.invalidate(tenant)  # the index may hold what was rolled back

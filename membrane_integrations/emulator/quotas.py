@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from .errors import EmulatorQuotaExceeded
+from .json_types import NonNegativeJsonInt
 from .storage import Store, iso, now
 
 __all__ = ["QuotaConfig", "enforce_quota", "next_weekly_reset", "week_start"]
@@ -28,10 +29,10 @@ __all__ = ["QuotaConfig", "enforce_quota", "next_weekly_reset", "week_start"]
 class QuotaConfig(BaseModel):
     """Limits for one tenant; ``None`` means unlimited."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
-    memory_cap: int | None = Field(default=None, ge=0)
-    weekly_creates: int | None = Field(default=None, ge=0)
+    memory_cap: NonNegativeJsonInt | None = None
+    weekly_creates: NonNegativeJsonInt | None = None
 
 
 def week_start(now: datetime) -> datetime:

@@ -149,8 +149,10 @@ def retrieve(
     *,
     rerank: bool,
     full_scope: bool,
+    qvec: npt.NDArray[np.float32] | None = None,
 ) -> Retrieval:
-    """Rank the tenant's memories and links for ``query`` (call with the store lock held)."""
+    """Rank the tenant's memories and links for ``query`` (call with the store lock held and
+    the scope settled; pass ``qvec``, the query embedded before taking the lock)."""
     idx = store.index(tenant)
     if not idx.ids:
         return Retrieval([], [], [])
@@ -160,7 +162,8 @@ def retrieve(
         results = [wire.memory_node(rows[m], 1.0, []) for m in ids]
         hits = [Hit(m, rows[m].content, 1.0) for m in ids[:_FULL_SCOPE_SYNTHESIS]]
         return Retrieval(results, hits, [])
-    qvec = embed_query_vector(embeddings, query)
+    if qvec is None:
+        qvec = embed_query_vector(embeddings, query)
     nodes = _score(idx.nodes.view(), qvec, idx.scope_rows(patterns) if patterns else None)
     top_nodes = nodes.best(k)
     edge_list: list[tuple[int, float]] = []

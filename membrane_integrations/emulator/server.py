@@ -30,6 +30,7 @@ from .app import create_app
 from .embeddings import EmbeddingsLike
 from .engine import Engine
 from .faults import FaultConfig, FaultInjector
+from .guard import Limits
 from .quotas import QuotaConfig
 from .selection import EmbedderChoice, describe_embedder, make_embedder
 
@@ -59,7 +60,10 @@ class MembrainEmulator:
         embedder: ``"auto"`` (WordLlama if installed, else hashing), ``"wordllama"`` or
             ``"hashing"``.
         db_path: a SQLite file to keep data across runs.
-        faults: fault injection (off by default); change it later with :attr:`faults`.
+        fault_injection: serve ``/_emulator/faults`` and inject faults (off by default; without
+            it no tenant can switch faults on, and :meth:`set_faults` refuses).
+        faults: the initial fault config (needs ``fault_injection=True``).
+        limits: request body and ``/v1/embeddings`` input caps (:class:`~.guard.Limits`).
         quotas: a quota for every tenant, or one per key.
         host, port: where to listen (port 0 picks a free port).
         tls_certfile, tls_keyfile: serve HTTPS instead of HTTP.
@@ -78,7 +82,9 @@ class MembrainEmulator:
         embeddings: EmbeddingsLike | None = None,
         embedder: EmbedderChoice = "auto",
         db_path: str | None = None,
+        fault_injection: bool = False,
         faults: FaultConfig | None = None,
+        limits: Limits | None = None,
         quotas: QuotaConfig | Mapping[str, QuotaConfig] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -96,8 +102,20 @@ class MembrainEmulator:
         if quotas is not None and not isinstance(quotas, QuotaConfig):
             for key, quota in quotas.items():
                 self.engine.set_quota(self.engine.tenant_id(key), quota)
+        if faults is not None and faults != FaultConfig() and not fault_injection:
+            raise ValueError(
+                "faults were given but fault injection is off: pass fault_injection=True"
+            )
+        self.fault_injection = fault_injection
         self.faults = FaultInjector(faults)
-        self.app = create_app(self.engine, self.api_keys, injector=self.faults)
+        self.limits = limits or Limits()
+        self.app = create_app(
+            self.engine,
+            self.api_keys,
+            injector=self.faults,
+            fault_injection=fault_injection,
+            limits=self.limits,
+        )
         self._host = host
         self._port = port
         self._tls = (tls_certfile, tls_keyfile)
@@ -204,8 +222,19 @@ class MembrainEmulator:
         self.stop()
 
     def set_faults(self, config: FaultConfig | None = None, **fields: Any) -> None:
-        """Replace the fault config (``set_faults()`` turns faults off)."""
-        self.faults.configure(config or FaultConfig(**fields))
+        """Replace the fault config (``set_faults()`` turns faults off).
+
+        Needs an emulator started with ``fault_injection=True``; on any other, turning faults
+        off is a no-op and anything else raises ``RuntimeError``.
+        """
+        wanted = config or FaultConfig(**fields)
+        if not self.fault_injection:
+            if wanted == FaultConfig():
+                return
+            raise RuntimeError(
+                "fault injection is off on this emulator: start it with fault_injection=True"
+            )
+        self.faults.configure(wanted)
 
     def set_quota(self, quota: QuotaConfig, api_key: str | None = None) -> None:
         """Set a tenant's quota (the default key's when ``api_key`` is None)."""

@@ -34,7 +34,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .embeddings import EmbeddingsLike, embed_matrix
+from .errors import EmulatorBusy
 from .index import TenantIndex
+from .scope_memo import ScopeMemo
 from .selection import embedder_dimensions
 
 __all__ = ["Brief", "JobRow", "Row", "Store", "iso", "now", "now_iso"]
@@ -122,6 +124,10 @@ def _blob(vec: npt.NDArray[Any]) -> bytes:
     return vec.astype(np.float32).tobytes()
 
 
+# Attempts at matching a scope filter before the tenant's own new tokens make it give up.
+_SETTLE_ROUNDS = 32
+
+
 class Store:
     """SQLite tables of memories, links and jobs, plus the tenant index cache (see the module doc).
 
@@ -143,6 +149,8 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._indexes: dict[str, TenantIndex] = {}
+        # Known scope hits per tenant, kept when an index is rebuilt (see scope_memo).
+        self._memos: dict[str, ScopeMemo] = {}
         self._reembed_if_the_embedder_changed()
 
     def close(self) -> None:
@@ -192,6 +200,7 @@ class Store:
         ).fetchone()
         idx = TenantIndex(
             len(first[0]) // 4 if first else self.dimensions(),  # float32 bytes
+            memo=self.memo(tenant),
             nodes=self.count_memories(tenant),
             edges=self.count_links(tenant),
         )
@@ -208,6 +217,44 @@ class Store:
             idx.add_edge(a, b, desc, np.frombuffer(blob, np.float32))
         self._indexes[tenant] = idx
         return idx
+
+    def memo(self, tenant: str) -> ScopeMemo:
+        """The tenant's known scope hits (see :mod:`~.scope_memo`)."""
+        memo = self._memos.get(tenant)
+        if memo is None:
+            memo = self._memos.setdefault(tenant, ScopeMemo())
+        return memo
+
+    @contextmanager
+    def scoped(
+        self,
+        tenant: str,
+        pattern_lists: Iterable[tuple[str, ...]],
+        extra_tokens: Sequence[str] = (),
+    ) -> Iterator[TenantIndex]:
+        """Hold :attr:`lock` once every token of the tenant (and ``extra_tokens``, a scope about
+        to be written) has known hits for each pattern list; yield the tenant's index.
+
+        The matching runs between attempts, without the lock (call this without holding it):
+        under the lock only lookups say what is missing. A tenant that keeps adding new tokens
+        faster than its own filter settles gets a retryable 503 after ``_SETTLE_ROUNDS``.
+        """
+        lists = [p for p in dict.fromkeys(pattern_lists) if p]
+        memo = self.memo(tenant)
+        for _ in range(_SETTLE_ROUNDS):
+            with self.lock:
+                idx = self.index(tenant)
+                todo = [
+                    (p, memo.missing(p, idx.token_log, generation=idx.generation)) for p in lists
+                ]
+                todo = [(p, [*t, *memo.unknown(p, extra_tokens)]) for p, t in todo]
+                if not any(t for _, t in todo):
+                    yield idx
+                    return
+            for patterns, tokens in todo:
+                if tokens:
+                    memo.learn(patterns, tokens)
+        raise EmulatorBusy("the scope filter did not settle while memories kept changing; retry")
 
     def cached_index(self, tenant: str) -> TenantIndex | None:
         """The tenant's index if it is built (a bulk insert then extends it in place)."""

@@ -30,6 +30,7 @@ from ..core.errors import (
     MalformedResponseError,
     MembraneIntegrationsError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitedError,
@@ -59,9 +60,11 @@ class _Detail:
 def _from_mapping(data: dict[str, Any]) -> _Detail:
     code = data.get("code") or data.get("error_code")
     message = data.get("message") or data.get("msg") or data.get("detail") or ""
+    field = data.get("field") or data.get("param")
     return _Detail(
         code=str(code) if code else None,
         message=message if isinstance(message, str) else json.dumps(message),
+        field=field if isinstance(field, str) else None,
         extra=data,
     )
 
@@ -73,7 +76,9 @@ def _from_validation_list(items: list[Any]) -> _Detail:
         if not isinstance(item, dict):
             parts.append(str(item))
             continue
-        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path")]
+        loc = [str(p) for p in item.get("loc", [])]
+        if loc and loc[0] in ("body", "query", "path", "header"):
+            loc = loc[1:]  # where the field was sent, not part of its name
         if loc and field is None:
             field = ".".join(loc)
         parts.append(f"{'.'.join(loc) or 'request'}: {item.get('msg', 'invalid')}")
@@ -194,6 +199,13 @@ def error_from_response(
         return ServerError(
             f"Membrain failed on {where} ({status}){said}. This is a server-side problem; "
             "retry later.",
+            **common,
+        )
+    if status == 413:
+        return PayloadTooLargeError(
+            f"Membrain refused {where} as too large (413){said}. Send fewer or shorter items "
+            "per request; sending the same request again will not help.",
+            field=detail.field,
             **common,
         )
     if 400 <= status < 500:

@@ -49,14 +49,13 @@ from langchain_core.tools import BaseTool  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 from membrane_integrations.autogen import MembrainMemory, MembrainMemoryConfig  # noqa: E402
-from membrane_integrations.emulator.index import compile_patterns, tokens_match  # noqa: E402
+from membrane_integrations.core.scope import token_matches  # noqa: E402
+from membrane_integrations.emulator.ingest import candidate_patterns  # noqa: E402
 from membrane_integrations.langchain import MembrainRetriever, MembrainToolkit  # noqa: E402
 from membrane_integrations.membrain import MembrainClient  # noqa: E402
 
 pytestmark = [
     pytest.mark.live,
-    # stored tokens such as "[[a" are compiled as regexes by the emulator's ingest (guide 4.1)
-    pytest.mark.filterwarnings("ignore:Possible set:FutureWarning"),
 ]
 
 LIVE = settings.get_profile("tenancy")
@@ -64,8 +63,9 @@ KEYS = [f"prop-tenancy-key-{i}" for i in range(400)]
 
 
 def server_reads_as(container: str, tokens: list[str]) -> bool:
-    """The emulator's matcher: would a read of ``container`` select a memory with ``tokens``?"""
-    return tokens_match(compile_patterns([container_filter(container)]), tokens)
+    """The emulator's matcher (RE2, as the client's): would a read of ``container`` select a
+    memory with ``tokens``?"""
+    return token_matches([container_filter(container)], tokens)
 
 
 # ---------------------------------------------------------------- the rule, no server
@@ -78,7 +78,8 @@ def test_a_write_is_never_read_as_another_containers(pair: tuple[str, str], data
     tenancy = Tenancy(bob)
     # distinct ids never collide, ignoring case and with regex reading of the stored tokens
     assert not server_reads_as(alice, container_write_tokens(bob))
-    assert not tokens_match(compile_patterns([container_write_tokens(bob)[1]]), [alice])
+    # a stored token is read as a pattern when ingest looks for merge candidates
+    assert not token_matches(candidate_patterns([container_write_tokens(bob)[1]]), [alice])
     assert server_reads_as(bob, container_write_tokens(bob))
     tokens = data.draw(st.lists(hostile_tokens(alice), min_size=1, max_size=3))
     try:
@@ -95,7 +96,7 @@ def test_a_write_is_never_read_as_another_containers(pair: tuple[str, str], data
     except InvalidRequestError:
         return
     assert scope is not None and scope[0] == container_filter(bob)
-    assert not tokens_match(compile_patterns(scope), container_write_tokens(alice))
+    assert not token_matches(scope, container_write_tokens(alice))
 
 
 # ---------------------------------------------------------------- live, against the emulator

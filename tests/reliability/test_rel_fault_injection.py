@@ -55,7 +55,7 @@ WAIT = 2.0
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[MembrainEmulator]:
-    with MembrainEmulator(api_keys=list(KEYS.values())) as emulator:
+    with MembrainEmulator(api_keys=list(KEYS.values()), fault_injection=True) as emulator:
         yield emulator
 
 

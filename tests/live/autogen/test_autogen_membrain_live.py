@@ -28,7 +28,7 @@ emulator_module = pytest.importorskip("membrane_integrations.emulator")
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
-    with emulator_module.MembrainEmulator() as emu:
+    with emulator_module.MembrainEmulator(fault_injection=True) as emu:
         yield emu
 
 

@@ -37,7 +37,7 @@ API_KEY = "membraned-lc-middleware-key-15"
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[MembrainEmulator]:
-    with MembrainEmulator() as emu:
+    with MembrainEmulator(fault_injection=True) as emu:
         yield emu
 
 

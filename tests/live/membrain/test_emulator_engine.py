@@ -65,21 +65,38 @@ def test_blocked_matvec_equals_the_plain_product() -> None:
     assert np.allclose(matvec(matrix, vec), matrix @ vec, atol=1e-5)
 
 
+def _settled_mask(idx: TenantIndex, patterns: tuple[str, ...]) -> list[bool]:
+    """What the engine does: match the tokens the memo lacks, then ask for the mask."""
+    missing = idx.memo.missing(patterns, idx.token_log, generation=idx.generation)
+    if missing:
+        idx.memo.learn(patterns, missing)
+    assert idx.memo.missing(patterns, idx.token_log, generation=idx.generation) == []
+    return list(idx.scope_mask(patterns).tolist())
+
+
 def test_cached_scope_masks_follow_inserts_and_updates() -> None:
     idx = TenantIndex(dims=4)
     vec = np.ones(4, dtype=np.float32) / 2
     idx.add_node("a", ("container.x", "type.a"), None, vec)
     patterns = ("^container\\.x$", "type\\.(a|b)")
-    assert idx.scope_mask(patterns).tolist() == [True]
+    assert _settled_mask(idx, patterns) == [True]
     for i in range(100):  # grows past the cached mask's first capacity
         idx.add_node(f"n{i}", ("container.x", f"type.{'b' if i % 2 else 'c'}"), None, vec)
     idx.update_node("a", ("container.y", "type.a"), None, vec)
     expected = [False] + [i % 2 == 1 for i in range(100)]
-    assert idx.scope_mask(patterns).tolist() == expected
+    assert _settled_mask(idx, patterns) == expected
     fresh = TenantIndex(dims=4)
     for mid, scope in zip(idx.ids, idx.scopes, strict=True):
         fresh.add_node(mid, scope, None, vec)
-    assert fresh.scope_mask(patterns).tolist() == expected
+    assert _settled_mask(fresh, patterns) == expected
+
+
+def test_an_unsettled_token_never_widens_a_scope() -> None:
+    idx = TenantIndex(dims=4)
+    vec = np.ones(4, dtype=np.float32) / 2
+    idx.add_node("a", ("container.x",), None, vec)
+    # nothing learned yet: no token counts as a hit, so nothing is in scope
+    assert idx.scope_mask(("^container\\.x$",)).tolist() == [False]
 
 
 def test_ingest_links_merges_and_search_sees_deletes(engine: Engine) -> None:
@@ -188,3 +205,48 @@ def test_a_job_that_fails_midway_leaves_nothing_and_the_worker_goes_on() -> None
         assert all("poison" not in r.get("content", "") for r in hits)
     finally:
         engine.close()
+
+
+def test_scope_patterns_are_never_matched_with_the_store_lock_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every entry point that matches caller patterns does it with the lock free: another
+    thread can take the lock at that moment (checked without waiting)."""
+    from membrane_integrations.emulator.scope_memo import ScopeMemo
+
+    eng = Engine(HashingEmbeddings())
+    free: list[bool] = []
+    learn = ScopeMemo.learn
+
+    def watched(self: ScopeMemo, patterns: tuple[str, ...], tokens: object) -> None:
+        import threading
+
+        seen: list[bool] = []
+
+        def probe() -> None:
+            got = eng.store.lock.acquire(blocking=False)
+            seen.append(got)
+            if got:
+                eng.store.lock.release()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        free.append(seen[0])
+        learn(self, patterns, tokens)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ScopeMemo, "learn", watched)
+    t = eng.tenant_id("emu-lock-free")
+    try:
+        a, _ = eng.ingest_now(t, "Invoice 12 baits the matcher", ["a" * 30 + "!"], None)
+        job = eng.submit_ingest(t, "Receipt 7 through the worker", ["(a+)+$", "b.c"], None)
+        assert eng.wait_idle()
+        assert eng.get_job(t, job["job_id"])["status"] == "completed"
+        eng.search(t, "invoice", scope=["(a+)+$"])
+        eng.count(t, ["(x+)+y"])
+        eng.graph_traverse(t, a["id"], "invoice", scope=["a{2,255}"])
+        eng.update(t, a["id"], None, ["c+d", "(e|f)+"])
+        eng.delete_bulk(t, scope=["^nothing(x+)+$"])
+    finally:
+        eng.close()
+    assert len(free) >= 6 and all(free), free

@@ -26,7 +26,7 @@ OTHER = "emu-reliability-other"
 
 @pytest.fixture(scope="module")
 def faulty() -> Iterator[MembrainEmulator]:
-    with MembrainEmulator(api_keys=[KEY, OTHER]) as emulator:
+    with MembrainEmulator(api_keys=[KEY, OTHER], fault_injection=True) as emulator:
         yield emulator
 
 
@@ -215,6 +215,22 @@ def test_fault_admin_endpoint(faulty: MembrainEmulator) -> None:
         faulty.set_faults(rate_limit_rate=1.0, retry_after=7, max_faults=1)
         limited = raw.get("/api/v1/stats")
         assert limited.status_code == 429 and limited.headers["retry-after"] == "7"
+
+
+def test_without_the_flag_no_tenant_can_switch_faults_on() -> None:
+    with MembrainEmulator(api_keys=[KEY, OTHER]) as plain:
+        with httpx.Client(base_url=plain.url, headers={"X-API-Key": KEY}) as raw:
+            for method in ("GET", "POST", "DELETE"):
+                reply = raw.request(method, "/_emulator/faults", json={"error_rate": 1.0})
+                assert reply.status_code == 404, reply.text
+                assert reply.json()["detail"]["code"] == "NOT_FOUND"
+            assert all(raw.get("/api/v1/stats").status_code == 200 for _ in range(5))
+            assert "/_emulator/faults" not in raw.get("/openapi.json").json()["paths"]
+        plain.set_faults()  # turning faults off is a no-op
+        with pytest.raises(RuntimeError, match="fault_injection=True"):
+            plain.set_faults(error_rate=1.0)
+    with pytest.raises(ValueError, match="fault_injection=True"):
+        MembrainEmulator(faults=FaultConfig(error_rate=1.0))
 
 
 def test_seeded_faults_are_reproducible() -> None:

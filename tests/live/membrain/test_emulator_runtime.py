@@ -153,6 +153,7 @@ def test_cli_serves_with_given_and_environment_keys() -> None:
         "emu-cli-1",
         "--memory-cap",
         "0",
+        "--fault-injection",
         "--synthesis-failure-rate",
         "1",
         env={"MEMBRAIN_EMULATOR_KEYS": "emu-cli-2"},
@@ -175,6 +176,27 @@ def test_cli_serves_with_given_and_environment_keys() -> None:
     finally:
         rest = _stop(proc)
     assert "emu-cli-1" not in rest and "2 given" in rest  # given keys are not echoed
+    assert "export MEMBRAIN_API_KEY=<one of your --api-key values>" in rest
+
+
+def test_cli_fault_rates_need_the_fault_injection_flag() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "membrane_integrations",
+            "emulator",
+            "--port",
+            "0",
+            "--error-rate",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "--error-rate need --fault-injection" in done.stderr
 
 
 def test_cli_generates_and_prints_a_key_when_none_is_given() -> None:
@@ -184,6 +206,9 @@ def test_cli_generates_and_prints_a_key_when_none_is_given() -> None:
         lines = [proc.stdout.readline() for _ in range(2)]
         key = next(line for line in lines if line.startswith("API key:")).split()[-1]
         assert key.startswith("emu-")
+        banner = "".join(proc.stdout.readline() for _ in range(3))
+        assert f"export MEMBRAIN_BASE_URL={url}" in banner
+        assert f"export MEMBRAIN_API_KEY={key}" in banner
         with httpx.Client(base_url=url, headers={"X-API-Key": key}) as raw:
             assert raw.get("/ready").json() == {"status": "ready"}  # ready before it printed
             assert raw.post("/api/v1/memories", json={"content": "hello"}).status_code == 202

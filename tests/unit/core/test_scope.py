@@ -160,8 +160,17 @@ def test_combine_scope_rejects_too_many_and_bad_extras() -> None:
     ("pattern", "why"),
     [
         ("(unclosed", "unclosed"),
-        ("[a-", "unterminated"),
-        ("*starts", "nothing to repeat"),
+        ("[a-", "missing ]"),
+        ("*starts", "no argument for repetition"),
+        ("a{99999999999}", "repeat counts above 255"),
+        ("x{256}", "repeat counts above 255"),
+        ("(?=ahead)", "look-ahead"),
+        ("(?<=behind)", "look-behind"),
+        ("(?i)flags", "flag groups"),
+        ("(a)\\1", "the escape \\1"),
+        ("\\bword", "the escape \\b"),
+        ("\\pL", "the escape \\p"),
+        ("trailing\\", "trailing backslash"),
         ("(?P<name>x)", "named groups"),
         ("(?<name>x)", "named groups"),
         ("(?>atomic)", "atomic groups"),
@@ -171,13 +180,24 @@ def test_combine_scope_rejects_too_many_and_bad_extras() -> None:
 def test_bad_patterns_rejected_naming_the_pattern(pattern: str, why: str) -> None:
     with pytest.raises(InvalidRequestError) as info:
         validate_patterns(["^ok$", pattern])
-    assert pattern in str(info.value)
+    assert repr(pattern) in str(info.value)  # named as written, quoted
     assert why in str(info.value)
     assert info.value.field == "scope"
 
 
 def test_good_patterns_pass_through_unchanged() -> None:
-    patterns = ["^container\\.x$", "type\\.(a|b)", "(?:x|y)+", "\\d{4}-W\\d{2}", "[^.]+?"]
+    patterns = [
+        "^container\\.x$",
+        "type\\.(a|b)",
+        "(?:x|y)+",
+        "\\d{4}-W\\d{2}",
+        "[^.]+?",
+        "x{0,255}",
+        "[[:alpha:]]+",
+        "[]a]",
+        "\\(?P",  # a literal paren, optional, then P: not a group
+        "[(?=]",  # inside a class: literals
+    ]
     assert validate_patterns(patterns) == patterns
     assert validate_patterns(None) == []
     assert validate_patterns([]) == []

@@ -16,6 +16,7 @@ from membrane_integrations.core.errors import (
     MalformedResponseError,
     MembraneIntegrationsError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     QuotaExceededError,
     ServerError,
@@ -34,6 +35,12 @@ STATUS_CASES = [
     (403, err("FORBIDDEN", "nope"), PermissionDeniedError, "FORBIDDEN"),
     (404, err("NOT_FOUND", "no memory"), NotFoundError, "NOT_FOUND"),
     (409, err("CONFLICT", "busy"), ConflictError, "CONFLICT"),
+    (
+        413,
+        err("PAYLOAD_TOO_LARGE", "too big", field="body"),
+        PayloadTooLargeError,
+        "PAYLOAD_TOO_LARGE",
+    ),
     (
         422,
         {"detail": [{"loc": ["body", "k"], "msg": "too big", "type": "x"}]},
@@ -61,12 +68,34 @@ async def test_status_maps_to_class(
     assert "/api/v1/memories/m1" in str(error)
 
 
+async def test_the_emulators_error_shape_names_the_field(make: Any) -> None:
+    body = err("VALIDATION_ERROR", "query.k: must be <= 100", field="k")
+    h = make([json_reply(422, body)])
+    with pytest.raises(InvalidRequestError) as info:
+        await h.call("search", "q")
+    assert info.value.field == "k" and info.value.code == "VALIDATION_ERROR"
+
+
+async def test_413_says_sending_again_will_not_help(make: Any) -> None:
+    h = make([json_reply(413, err("PAYLOAD_TOO_LARGE", "too big", field="body"))] * 3)
+    with pytest.raises(PayloadTooLargeError) as info:
+        await h.call("get", "m1")
+    assert isinstance(info.value, InvalidRequestError) and info.value.field == "body"
+    assert "will not help" in str(info.value)
+
+
 async def test_validation_list_names_the_field(make: Any) -> None:
     body = {"detail": [{"loc": ["body", "k"], "msg": "must be <= 100", "type": "value_error"}]}
     h = make([json_reply(422, body)])
     with pytest.raises(InvalidRequestError) as info:
         await h.call("search", "q")
     assert info.value.field == "k"
+    # a field literally named like a location keeps its name
+    query = {"detail": [{"loc": ["body", "query"], "msg": "too long", "type": "value_error"}]}
+    h = make([json_reply(422, query)])
+    with pytest.raises(InvalidRequestError) as named:
+        await h.call("search", "q")
+    assert named.value.field == "query"
     assert "k: must be <= 100" in str(info.value)
 
 
