@@ -1,0 +1,344 @@
+"""``RecallIndex``: candidates by meaning for a container, read back from the daemon under trust.
+
+The write path (:meth:`RecallIndex.on_written`, :meth:`on_retired`, :meth:`on_contested`) is
+called by our Membrane clients after the daemon accepted a write, never before and never for a
+refused one. The read path (:meth:`RecallIndex.recall` / :meth:`arecall`) ranks the container's
+entries lexically (full-text) and, with an embedder, by vector, fuses the two rankings with
+``core.ranking.rank_fusion`` and then reads each candidate with ``RetrieveByID`` under the
+caller's trust context: the daemon decides what comes back. A candidate it does not return is
+dropped; one that no longer exists (NOT_FOUND) or was retracted (salience 0) is removed from
+the index. So an index ahead of the daemon (a crash between a write and its reply) never yields
+a record the daemon lacks, and an index holding anything never widens what a caller sees.
+
+The read path is written once as a sans-IO generator (:func:`_read`) that yields the ids to
+fetch; the sync driver fetches them on a small thread pool, the async one with ``gather``.
+
+Example (no daemon needed to rank):
+    >>> import tempfile, os
+    >>> from membrane_integrations.membrane.recall_index import RecallIndex, SQLiteStore
+    >>> from membrane_integrations.membrane.types import MemoryRecord, SemanticPayload
+    >>> index = RecallIndex(SQLiteStore(os.path.join(tempfile.mkdtemp(), "i.sqlite3")),
+    ...                     embedder=None)
+    >>> for i, fact in enumerate(["I drink green tea", "We deployed on Friday"]):
+    ...     index.on_written(MemoryRecord(id=f"r{i}", scope="bob", payload=SemanticPayload(
+    ...         subject="user", predicate="said", object=fact)))
+    >>> index.candidates("bob", "what tea do I drink?", 5)
+    ['r0', 'r1']
+    >>> index.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...core.ranking import rank_fusion, tokenize
+from ..errors import MembraneNotFoundError, MembranePermissionDeniedError
+from ..models import MemoryRecord, MemoryType
+from ..tenancy import MembraneView
+from .entries import index_text
+from .store import Entry, IndexStore
+
+if TYPE_CHECKING:
+    from ..client import AsyncMembraneClient, MembraneClient
+
+__all__ = ["Missing", "RecallIndex"]
+
+logger = logging.getLogger("membrane_integrations.membrane.recall_index")
+
+#: Candidates ranked per query: this many per requested record, at least ``_POOL_FLOOR``.
+_POOL_FACTOR = 5
+_POOL_FLOOR = 50
+_FETCH_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Missing:
+    """What the daemon said instead of a record: ``gone`` (NOT_FOUND) or not visible."""
+
+    gone: bool
+
+
+Fetched = MemoryRecord | Missing
+ReadFlow = Generator[list[str], list[Fetched], list[MemoryRecord]]
+
+
+class RecallIndex:
+    """A recall index over one store, with an optional embedder (``None``: lexical only).
+
+    ``embedder``: anything with ``embed_matrix(texts) -> (n, d) array`` (our
+    :class:`~membrane_integrations.embeddings.WordLlamaEmbedder`) or LangChain ``Embeddings``
+    (``embed_documents`` / ``embed_query``). Every process sharing a store must use the same one.
+    """
+
+    def __init__(
+        self, store: IndexStore, *, embedder: Any = None, sync_interval: float = 30.0
+    ) -> None:
+        if sync_interval <= 0:
+            raise ValueError("sync_interval must be positive")
+        self.store = store
+        self.embedder = embedder
+        self.sync_interval = sync_interval
+        self._syncer: Any = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        name = type(self.embedder).__name__ if self.embedder is not None else None
+        return f"RecallIndex({self.store!r}, embedder={name})"
+
+    # --- embedding -------------------------------------------------------------------------
+
+    def _embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        embedder = self.embedder
+        matrix = getattr(embedder, "embed_matrix", None)
+        rows = matrix(texts) if matrix is not None else embedder.embed_documents(texts)
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0.0] = 1.0
+        return out / norms
+
+    def _embed_query(self, text: str) -> Any:
+        embedder = self.embedder
+        if getattr(embedder, "embed_matrix", None) is not None:
+            return self._embed([text])[0]
+        import numpy as np
+
+        return np.asarray(embedder.embed_query(text), dtype=np.float32)
+
+    def entries(self, records: Sequence[MemoryRecord]) -> list[Entry]:
+        """The entries of the records that have text (redacted copies have none)."""
+        kept = [(r, text) for r in records if r.id and (text := index_text(r)) is not None]
+        if not kept:
+            return []
+        vectors: Any = [None] * len(kept)
+        if self.embedder is not None:
+            vectors = self._embed([text for _, text in kept])
+        return [
+            Entry(
+                id=r.id,
+                scope=r.scope,
+                text=text,
+                terms=" ".join(tokenize(text)),
+                vector=vector,
+                status=_status(r),
+            )
+            for (r, text), vector in zip(kept, vectors, strict=True)
+        ]
+
+    # --- write path ------------------------------------------------------------------------
+
+    def on_written(self, record: MemoryRecord, *, retired: Sequence[str] = ()) -> None:
+        """After the daemon stored ``record`` (and retired ``retired``: supersede, merge)."""
+        self._guard(self._written, record, retired)
+
+    def on_retired(self, record_ids: Sequence[str]) -> None:
+        """After the daemon retracted these records."""
+        self._guard(self.store.remove, list(record_ids))
+
+    def on_contested(self, record_id: str) -> None:
+        """After the daemon marked a record contested (it stays a candidate)."""
+        self._guard(self.store.set_status, record_id, "contested")
+
+    def _written(self, record: MemoryRecord, retired: Sequence[str]) -> None:
+        if record.salience <= 0.0 or record.redacted:
+            self.store.remove([record.id])
+        else:
+            self.store.upsert(self.entries([record]))
+        if retired:
+            self.store.remove([i for i in retired if i != record.id])
+
+    def add_records(self, records: Sequence[MemoryRecord]) -> int:
+        """Index ``records`` as read from the daemon (the sync); returns how many were new."""
+        live = [r for r in records if r.salience > 0.0 and not r.redacted]
+        known = self.store.known([r.id for r in live])
+        fresh = [r for r in live if r.id not in known]
+        entries = self.entries(fresh)
+        self.store.upsert(entries)
+        return len(entries)
+
+    @staticmethod
+    def _guard(fn: Any, *args: Any) -> None:
+        # The daemon already has the write: an index failure must not turn it into an error.
+        # The sync repairs an index that fell behind.
+        try:
+            fn(*args)
+        except Exception:
+            logger.warning("recall index update failed; the next sync repairs it", exc_info=True)
+
+    # --- ranking ---------------------------------------------------------------------------
+
+    def candidates(self, scope: str | None, query: str, limit: int) -> list[str]:
+        """Up to ``limit`` ids of ``scope`` for ``query``: lexical and vector ranks fused, then
+        the newest entries (so a query with no match still recalls the latest records)."""
+        rankings: list[list[str]] = []
+        terms = tokenize(query)
+        if terms:
+            rankings.append(self.store.lexical(scope, terms, limit))
+        if self.embedder is not None and query.strip():
+            rankings.append(self.store.semantic(scope, self._embed_query(query), limit))
+        fused = rank_fusion(rankings) if rankings else []
+        if len(fused) < limit:
+            seen = set(fused)
+            fused += [i for i in self.store.recent(scope, limit) if i not in seen]
+        return fused[:limit]
+
+    # --- read path -------------------------------------------------------------------------
+
+    def _read(
+        self,
+        view: MembraneView,
+        query: str,
+        limit: int,
+        min_salience: float,
+        memory_types: Sequence[MemoryType | str] | None,
+    ) -> ReadFlow:
+        scope = view.scope or None
+        ids = self.candidates(scope, query, max(limit * _POOL_FACTOR, _POOL_FLOOR))
+        types = None if memory_types is None else {MemoryType(t) for t in memory_types}
+        kept: list[MemoryRecord] = []
+        stale: list[str] = []
+        start = 0
+        while len(kept) < limit and start < len(ids):
+            batch = ids[start : start + max(limit - len(kept), 1) + 2]
+            start += len(batch)
+            fetched = yield batch
+            for record_id, got in zip(batch, fetched, strict=True):
+                if isinstance(got, Missing):
+                    if got.gone:
+                        stale.append(record_id)
+                    continue
+                if got.id != record_id or got.salience <= 0.0:
+                    stale.append(record_id)
+                    continue
+                if not view.visible(got) or got.salience < min_salience:
+                    continue
+                if types is not None and got.type not in types:
+                    continue
+                if len(kept) < limit:
+                    kept.append(got)
+        if stale:
+            self._guard(self.store.remove, stale)
+        return kept
+
+    def recall(
+        self,
+        client: MembraneClient,
+        view: MembraneView,
+        query: str,
+        limit: int,
+        *,
+        min_salience: float = 0.0,
+        memory_types: Sequence[MemoryType | str] | None = None,
+    ) -> list[MemoryRecord]:
+        """Up to ``limit`` records of the view for ``query``, best first, as the daemon shows
+        them to ``view.trust`` (sync)."""
+        self._ensure_synced(client, view)
+        trust = view.trust
+        flow = self._read(view, query, limit, min_salience, memory_types)
+
+        def one(record_id: str) -> Fetched:
+            try:
+                return client.retrieve_by_id(record_id, trust=trust)
+            except MembraneNotFoundError:
+                return Missing(gone=True)
+            except MembranePermissionDeniedError:
+                return Missing(gone=False)
+
+        try:
+            batch = next(flow)
+            while True:
+                batch = flow.send(list(_pool().map(one, batch)))
+        except StopIteration as done:
+            result: list[MemoryRecord] = done.value
+            return result
+
+    async def arecall(
+        self,
+        client: AsyncMembraneClient,
+        view: MembraneView,
+        query: str,
+        limit: int,
+        *,
+        min_salience: float = 0.0,
+        memory_types: Sequence[MemoryType | str] | None = None,
+    ) -> list[MemoryRecord]:
+        """Like :meth:`recall`, async."""
+        self._ensure_synced(client, view)
+        trust = view.trust
+        flow = self._read(view, query, limit, min_salience, memory_types)
+
+        async def one(record_id: str) -> Fetched:
+            try:
+                return await client.retrieve_by_id(record_id, trust=trust)
+            except MembraneNotFoundError:
+                return Missing(gone=True)
+            except MembranePermissionDeniedError:
+                return Missing(gone=False)
+
+        try:
+            batch = next(flow)
+            while True:
+                batch = flow.send(list(await asyncio.gather(*(one(i) for i in batch))))
+        except StopIteration as done:
+            result: list[MemoryRecord] = done.value
+            return result
+
+    # --- sync ------------------------------------------------------------------------------
+
+    def _ensure_synced(self, client: Any, view: MembraneView) -> None:
+        self.watch(client, view)
+
+    def watch(self, client: Any, view: MembraneView) -> threading.Event:
+        """Keep ``view``'s records synced from the daemon (at once, then every
+        ``sync_interval`` seconds, on a background thread); the event is set after the first."""
+        from .sync import syncer_for
+
+        with self._lock:
+            if self._syncer is None:
+                self._syncer = syncer_for(self)
+        done: threading.Event = self._syncer.watch(client, view)
+        return done
+
+    def sync(self, client: MembraneClient, view: MembraneView, *, full: bool = False) -> int:
+        """Index the view's records the index lacks, newest first; returns how many."""
+        from .sync import sync_once
+
+        return sync_once(self, client, view, full=full)
+
+    def rebuild(self, client: MembraneClient, view: MembraneView) -> int:
+        """Forget the view's scope and index it again from the daemon alone (one call)."""
+        self.store.clear(view.scope or None)
+        return self.sync(client, view, full=True)
+
+    def close(self) -> None:
+        """Stop the scheduled sync and close the store."""
+        syncer = self._syncer
+        if syncer is not None:
+            syncer.stop()
+        self.store.close()
+
+
+def _status(record: MemoryRecord) -> str:
+    revision = getattr(record.payload, "revision", None)
+    status = getattr(revision, "status", None)
+    value = getattr(status, "value", status)
+    return "contested" if value == "contested" else "active"
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(_FETCH_WORKERS, thread_name_prefix="membrane-recall")
+        return _executor
