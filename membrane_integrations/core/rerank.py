@@ -1,10 +1,11 @@
-"""Client-side re-ranking of a candidate pool by embedding similarity (pure, no I/O of its own).
+"""Client-side re-ranking of a candidate pool (thin wrappers over :mod:`.ranking`).
 
 Membrane's default SQLite store ranks ``Retrieve`` results by salience only: the query text has
 no effect on the order (spec 4.10, 4.15). The retriever and the memory component can therefore
-ask for a larger pool of candidates and re-order it here: embed the query and each candidate's
-text with any LangChain-style ``Embeddings`` (``embed_query`` / ``embed_documents``, and
-``aembed_query`` / ``aembed_documents`` when awaited), sort by cosine similarity, break ties by
+ask for a larger pool of candidates and re-order it with the package's one hybrid ranking
+(:func:`membrane_integrations.core.ranking.hybrid_order`): BM25 over the candidates' texts fused
+with the cosine of their embeddings by any LangChain-style ``Embeddings`` (``embed_query`` /
+``embed_documents``, and ``aembed_query`` / ``aembed_documents`` when awaited); ties by
 salience, then by the server's order. The embedder is the only thing that talks to the outside.
 
 Example:
@@ -20,10 +21,16 @@ Example:
 
 from __future__ import annotations
 
-import inspect
-import math
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TypeVar
+
+from .ranking import (
+    EmbeddingsLike,
+    ahybrid_order,
+    fuse,
+    hybrid_order,
+    semantic_scores,
+)
 
 __all__ = [
     "DEFAULT_POOL_CAP",
@@ -41,15 +48,6 @@ T = TypeVar("T")
 DEFAULT_POOL_CAP = 200
 _POOL_FACTOR = 4
 _POOL_FLOOR = 20
-
-
-@runtime_checkable
-class EmbeddingsLike(Protocol):
-    """What re-ranking needs of an embedder: LangChain ``Embeddings``' two sync methods."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
-
-    def embed_query(self, text: str) -> list[float]: ...
 
 
 def candidate_pool(k: int, pool: int | None = None, *, cap: int = DEFAULT_POOL_CAP) -> int:
@@ -73,9 +71,7 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """
     if len(a) != len(b):
         raise ValueError(f"embedding sizes differ: {len(a)} vs {len(b)}")
-    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
-    return dot / norm if norm else 0.0
+    return float(semantic_scores(a, [b])[0]) if len(a) else 0.0
 
 
 def order_by_similarity(
@@ -90,26 +86,10 @@ def order_by_similarity(
     """
     if len(vectors) != len(salience):
         raise ValueError("one salience per vector is needed")
-    scores = [cosine(query, v) for v in vectors]
-    return sorted(range(len(vectors)), key=lambda i: (-scores[i], -salience[i], i))
-
-
-def _check(vectors: list[list[float]], count: int) -> list[list[float]]:
-    if len(vectors) != count:
-        raise ValueError(f"the embedder returned {len(vectors)} embeddings for {count} texts")
-    return vectors
-
-
-def _select(
-    items: Sequence[T],
-    query_vector: Sequence[float],
-    vectors: list[list[float]],
-    salience: Sequence[float],
-    k: int | None,
-) -> list[T]:
-    order = order_by_similarity(query_vector, _check(vectors, len(items)), salience)
-    ranked = [items[i] for i in order]
-    return ranked if k is None else ranked[:k]
+    if not vectors:
+        return []
+    semantic = semantic_scores(query, vectors)
+    return fuse(semantic, None, salience)
 
 
 def _texts(items: Sequence[T], texts: Sequence[str] | Callable[[T], str]) -> list[str]:
@@ -117,6 +97,11 @@ def _texts(items: Sequence[T], texts: Sequence[str] | Callable[[T], str]) -> lis
     if len(out) != len(items):
         raise ValueError("one text per item is needed")
     return out
+
+
+def _cut(items: Sequence[T], order: list[int], k: int | None) -> list[T]:
+    ranked = [items[i] for i in order]
+    return ranked if k is None else ranked[:k]
 
 
 def rerank(
@@ -128,20 +113,11 @@ def rerank(
     salience: Sequence[float],
     k: int | None = None,
 ) -> list[T]:
-    """``items`` re-ordered by similarity of their ``texts`` to ``query``, at most ``k``."""
+    """``items`` re-ordered for ``query`` by :func:`.ranking.hybrid_order`, at most ``k``."""
     if not items:
         return []
     docs = _texts(items, texts)
-    return _select(
-        items, embeddings.embed_query(query), embeddings.embed_documents(docs), salience, k
-    )
-
-
-async def _maybe_async(embeddings: Any, name: str, arg: Any) -> Any:
-    method = getattr(embeddings, f"a{name}", None)
-    if method is not None and inspect.iscoroutinefunction(method):
-        return await method(arg)
-    return getattr(embeddings, name)(arg)
+    return _cut(items, hybrid_order(query, docs, embeddings=embeddings, salience=salience), k)
 
 
 async def arerank(
@@ -157,6 +133,5 @@ async def arerank(
     if not items:
         return []
     docs = _texts(items, texts)
-    query_vector = await _maybe_async(embeddings, "embed_query", query)
-    vectors = await _maybe_async(embeddings, "embed_documents", docs)
-    return _select(items, query_vector, vectors, salience, k)
+    order = await ahybrid_order(query, docs, embeddings=embeddings, salience=salience)
+    return _cut(items, order, k)
