@@ -39,8 +39,8 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
       container above ``min_salience``, drop duplicates, fit ``max_context_chars`` and add one
       context message marked as recalled data. The recall index (on by default) ranks the
       container's records for the input and the daemon returns them under the identity's
-      trust; ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks a candidate pool. A failed or slow
-      (``recall_timeout``) recall is logged and the run goes on.
+      trust; ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks a candidate pool.
+      A failed or slow (``recall_timeout``) recall is logged and the run goes on.
     * **After each run**: each message the ``capture`` policy selects becomes a semantic record
       ``<role> said <text>`` with the tags ``msg.<key>`` and ``role.<role>``, stored once per
       session ledger (a resumed run stores nothing twice); the recalled context is never stored.

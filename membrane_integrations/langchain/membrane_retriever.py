@@ -72,8 +72,8 @@ class MembraneRetriever(PlannedRetriever):
     Ranking:
         By default the recall index ranks the records for the query (full-text plus vectors,
         see ``docs/recall-index.md``) and each is read back from the daemon by id under
-        ``trust``, which alone decides what is returned; read that way, records above the
-        ceiling are left out even with ``redacted="mark"``. ``recall_index=False`` uses the
+        ``trust``, which alone decides what is returned. ``redacted="mark"`` (read by id, a
+        record is never redacted, only refused) and ``recall_index=False`` use the
         daemon's own order (by salience whatever the query on its default SQLite store).
         ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks a candidate pool
         (``candidate_pool``, default 4 x k, at least 20, at most 200) by cosine similarity of
@@ -119,7 +119,7 @@ class MembraneRetriever(PlannedRetriever):
         size = self.k if k is None else k
         view = self.view
         pool = size if self.embeddings is None else candidate_pool(size, self.candidate_pool)
-        if self.recall_index is not None:
+        if self.recall_index is not None and self.redacted == "skip":
             recalled: list[MemoryRecord] = yield call(
                 MembraneClient.recall,
                 AsyncMembraneClient.recall,

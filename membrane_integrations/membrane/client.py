@@ -364,9 +364,7 @@ class MembraneClient(Closing, _Base):
         """
         from .recall import recall_records
 
-        return recall_records(
-            self, view, query, limit, min_salience, memory_types=memory_types
-        )
+        return recall_records(self, view, query, limit, min_salience, memory_types=memory_types)
 
     # --- revision ----------------------------------------------------------------------------
 

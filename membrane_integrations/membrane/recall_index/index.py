@@ -20,8 +20,8 @@ Example (no daemon needed to rank):
     >>> index = RecallIndex(SQLiteStore(os.path.join(tempfile.mkdtemp(), "i.sqlite3")),
     ...                     embedder=None)
     >>> for i, fact in enumerate(["I drink green tea", "We deployed on Friday"]):
-    ...     index.on_written(MemoryRecord(id=f"r{i}", scope="bob", payload=SemanticPayload(
-    ...         subject="user", predicate="said", object=fact)))
+    ...     index.on_written(MemoryRecord(id=f"r{i}", scope="bob", salience=1.0,
+    ...         payload=SemanticPayload(subject="user", predicate="said", object=fact)))
     >>> index.candidates("bob", "what tea do I drink?", 5)
     ['r0', 'r1']
     >>> index.close()
@@ -84,6 +84,7 @@ class RecallIndex:
         self.store = store
         self.embedder = embedder
         self.sync_interval = sync_interval
+        self.first_sync_timeout = 60.0
         self._syncer: Any = None
         self._lock = threading.Lock()
 
@@ -270,7 +271,7 @@ class RecallIndex:
         memory_types: Sequence[MemoryType | str] | None = None,
     ) -> list[MemoryRecord]:
         """Like :meth:`recall`, async."""
-        self._ensure_synced(client, view)
+        await self._aensure_synced(client, view)
         trust = view.trust
         flow = self._read(view, query, limit, min_salience, memory_types)
 
@@ -293,18 +294,34 @@ class RecallIndex:
     # --- sync ------------------------------------------------------------------------------
 
     def _ensure_synced(self, client: Any, view: MembraneView) -> None:
-        self.watch(client, view)
+        job = self.watch(client, view)
+        if not job.done.is_set():
+            job.done.wait(self.first_sync_timeout)
+        self._raise_first_failure(job)
 
-    def watch(self, client: Any, view: MembraneView) -> threading.Event:
-        """Keep ``view``'s records synced from the daemon (at once, then every
-        ``sync_interval`` seconds, on a background thread); the event is set after the first."""
+    async def _aensure_synced(self, client: Any, view: MembraneView) -> None:
+        job = self.watch(client, view)
+        if not job.done.is_set():
+            await asyncio.to_thread(job.done.wait, self.first_sync_timeout)
+        self._raise_first_failure(job)
+
+    @staticmethod
+    def _raise_first_failure(job: Any) -> None:
+        # The view's first sync failed (it is forgotten and retried on the next recall): the
+        # recall fails as a daemon read would, rather than answer from an unsynced index.
+        if job.rounds <= 1 and job.error is not None and job.failures:
+            raise job.error
+
+    def watch(self, client: Any, view: MembraneView) -> Any:
+        """Keep ``view``'s records synced from the daemon: at once (the first recall of a view
+        waits for it, up to ``first_sync_timeout`` seconds), then every ``sync_interval``
+        seconds, on a background thread. Returns the sync job (``done`` set after its first)."""
         from .sync import syncer_for
 
         with self._lock:
             if self._syncer is None:
                 self._syncer = syncer_for(self)
-        done: threading.Event = self._syncer.watch(client, view)
-        return done
+        return self._syncer.watch(client, view)
 
     def sync(self, client: MembraneClient, view: MembraneView, *, full: bool = False) -> int:
         """Index the view's records the index lacks, newest first; returns how many."""

@@ -84,7 +84,9 @@ class PostgresStore:
                 " tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED,"
                 " status text NOT NULL DEFAULT 'active', embedding vector)"
             )
-            self._db.execute(f"CREATE INDEX IF NOT EXISTS records_tsv ON {s}.records USING gin(tsv)")
+            self._db.execute(
+                f"CREATE INDEX IF NOT EXISTS records_tsv ON {s}.records USING gin(tsv)"
+            )
             self._db.execute(f"CREATE INDEX IF NOT EXISTS records_scope ON {s}.records(scope, n)")
 
     def __repr__(self) -> str:

@@ -125,8 +125,7 @@ class SQLiteStore:
                 else:
                     replaced += 1
                     db.execute(
-                        "UPDATE records SET scope=?, text=?, terms=?, status=?, vector=? "
-                        "WHERE n=?",
+                        "UPDATE records SET scope=?, text=?, terms=?, status=?, vector=? WHERE n=?",
                         (e.scope, e.text, e.terms, e.status, blob, row[0]),
                     )
             if replaced:
@@ -204,7 +203,8 @@ class SQLiteStore:
 
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
         cache = self._matrix(scope, query.shape[0])
-        return cache.matrix.top(query, limit)
+        found: list[str] = cache.matrix.top(query, limit)
+        return found
 
     def _matrix(self, scope: str | None, dimensions: int) -> _Cache:
         from ._vectors import VectorMatrix

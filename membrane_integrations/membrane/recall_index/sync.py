@@ -37,6 +37,7 @@ logger = logging.getLogger("membrane_integrations.membrane.recall_index")
 
 _VISIBLE = 1e-6
 _FULL_EVERY = 10
+_GIVE_UP = 3
 
 
 def pages(*, full: bool) -> tuple[int, ...]:
@@ -82,7 +83,9 @@ class _Job:
     view: MembraneView
     due: float = 0.0
     rounds: int = 0
+    failures: int = 0
     done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
 
 class Syncer:
@@ -96,13 +99,14 @@ class Syncer:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def watch(self, client: Any, view: MembraneView) -> threading.Event:
-        """Keep ``view`` synced (first sync at once, in the background); set when first synced."""
+    def watch(self, client: Any, view: MembraneView) -> _Job:
+        """Keep ``view`` synced (first sync at once, on the thread); the job's ``done`` is set
+        after its first round (``error`` holds why a failed first round failed)."""
         key = _key(client, view)
         with self._cond:
             job = self._jobs.get(key)
             if job is not None:
-                return job.done
+                return job
             job = _Job(_sync_client(client), view)
             self._jobs[key] = job
             if self._thread is None and not self._stopped:
@@ -111,7 +115,7 @@ class Syncer:
                 )
                 self._thread.start()
             self._cond.notify_all()
-            return job.done
+            return job
 
     def _run(self) -> None:
         while True:
@@ -121,7 +125,7 @@ class Syncer:
                 now = time.monotonic()
                 due = [job for job in self._jobs.values() if job.due <= now]
                 if not due:
-                    wait = min(job.due for job in self._jobs.values()) - now
+                    wait = min((job.due for job in self._jobs.values()), default=now + 60) - now
                     self._cond.wait(timeout=max(wait, 0.01))
                     continue
             for job in due:
@@ -135,13 +139,28 @@ class Syncer:
         full = job.rounds > 0 and job.rounds % _FULL_EVERY == 0
         try:
             added = sync_once(index, job.client, job.view, full=full)
+            job.failures = 0
+            job.error = None
             if added:
                 logger.debug("recall sync indexed %d record(s) of %r", added, job.view.scope)
-        except Exception:
-            logger.warning("recall index sync failed; retrying in %.0fs", self.interval,
-                           exc_info=True)
+        except Exception as exc:
+            job.error = exc
+            job.failures += 1
+            logger.warning(
+                "recall index sync failed; retrying in %.0fs", self.interval, exc_info=True
+            )
+            if job.failures >= _GIVE_UP or job.rounds == 0:
+                # the daemon is gone: forget the view (its next recall registers it again)
+                self._forget(job)
         job.rounds += 1
         job.due = time.monotonic() + self.interval
+        job.done.set()
+
+    def _forget(self, job: _Job) -> None:
+        with self._cond:
+            for key in [k for k, v in self._jobs.items() if v is job]:
+                del self._jobs[key]
+        job.client.close()
         job.done.set()
 
     def stop(self) -> None:
