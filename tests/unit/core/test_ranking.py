@@ -160,3 +160,28 @@ def test_order_is_a_deterministic_permutation_lexical_only_without_embedder(
     fused = hybrid_order(query, texts, embeddings=BagOfWords(), salience=salience)
     assert sorted(fused) == list(range(len(texts)))
     assert fused == hybrid_order(query, texts, embeddings=BagOfWords(), salience=salience)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    query=st.text(alphabet=st.sampled_from("tea deploy piano x"), max_size=20), texts=texts_strategy
+)
+def test_lexical_scores_equal_bm25s_over_the_same_terms(query: str, texts: list[str]) -> None:
+    bm25s = pytest.importorskip("bm25s")
+    ours = lexical_scores(query, texts)
+    terms = tokenize(query)
+    corpus = [tokenize(t) for t in texts]
+    vocabulary = {t for doc in corpus for t in doc}
+    if not texts or not any(t in vocabulary for t in terms):
+        assert not ours.any()
+        return
+    reference = bm25s.BM25()
+    reference.index(corpus, show_progress=False)
+    expected = reference.get_scores([t for t in terms if t in vocabulary])
+    assert ours == pytest.approx(expected.astype(float), rel=1e-5, abs=1e-6)
+
+
+def test_rrf_fusion_is_available_in_hybrid_order() -> None:
+    texts = ["deploy friday", "a cup of tea", "piano tea tea"]
+    rrf = hybrid_order("tea", texts, semantic=[0.2, 0.1, 0.5], fusion="rrf")
+    assert sorted(rrf) == [0, 1, 2] and rrf[0] == 2
