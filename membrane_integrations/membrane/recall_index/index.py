@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...core.ranking import rank_fusion, tokenize
+from ...core.ranking import hybrid_order, rank_fusion, tokenize
 from ..errors import MembraneNotFoundError, MembranePermissionDeniedError
 from ..models import MemoryRecord, MemoryType
 from ..tenancy import MembraneView
@@ -176,19 +176,40 @@ class RecallIndex:
     # --- ranking ---------------------------------------------------------------------------
 
     def candidates(self, scope: str | None, query: str, limit: int) -> list[str]:
-        """Up to ``limit`` ids of ``scope`` for ``query``: lexical and vector ranks fused, then
-        the newest entries (so a query with no match still recalls the latest records)."""
+        """Up to ``limit`` ids of ``scope`` for ``query``, best first.
+
+        The store's full-text and vector searches each propose ``limit`` ids (fused by rank,
+        ``core.ranking.rank_fusion``); that pool is then ordered by ``core.ranking``'s hybrid
+        ranking (BM25 over the pool's texts with the cosine of their stored vectors), the one
+        every re-rank in the package uses. Short of ``limit``, the newest entries follow, so a
+        query with no match still recalls the latest records.
+        """
         rankings: list[list[str]] = []
         terms = tokenize(query)
+        query_vector = None
         if terms:
             rankings.append(self.store.lexical(scope, terms, limit))
         if self.embedder is not None and query.strip():
-            rankings.append(self.store.semantic(scope, self._embed_query(query), limit))
-        fused = rank_fusion(rankings) if rankings else []
-        if len(fused) < limit:
-            seen = set(fused)
-            fused += [i for i in self.store.recent(scope, limit) if i not in seen]
-        return fused[:limit]
+            query_vector = self._embed_query(query)
+            rankings.append(self.store.semantic(scope, query_vector, limit))
+        pool = rank_fusion(rankings)[:limit] if rankings else []
+        if len(pool) > 1:
+            pool = self._hybrid(query, pool, query_vector)
+        if len(pool) < limit:
+            seen = set(pool)
+            pool += [i for i in self.store.recent(scope, limit) if i not in seen]
+        return pool[:limit]
+
+    def _hybrid(self, query: str, pool: list[str], query_vector: Any) -> list[str]:
+        contents = self.store.contents(pool)
+        pool = [i for i in pool if i in contents]
+        texts = [contents[i][0] for i in pool]
+        vectors = [contents[i][1] for i in pool]
+        if query_vector is None or any(v is None for v in vectors):
+            order = hybrid_order(query, texts)
+        else:
+            order = hybrid_order(query, texts, query_vector=query_vector, vectors=vectors)
+        return [pool[i] for i in order]
 
     # --- read path -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ Needs ``psycopg`` 3 (the ``postgres`` extra). Example::
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Sequence
@@ -146,6 +147,23 @@ class PostgresStore:
             f"SELECT id FROM {self.schema}.records WHERE id = ANY(%s)", (list(set(ids)),)
         )
         return {r[0] for r in rows}
+
+    def contents(self, ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        import numpy as np
+
+        if not ids:
+            return {}
+        rows = self._rows(
+            f"SELECT id, text, embedding::text FROM {self.schema}.records WHERE id = ANY(%s)",
+            (list(set(ids)),),
+        )
+        return {
+            record_id: (
+                text,
+                None if vec is None else np.asarray(json.loads(vec), dtype=np.float32),
+            )
+            for record_id, text, vec in rows
+        }
 
     def _where(self, scope: str | None) -> tuple[str, list[Any]]:
         return ("", []) if scope is None else ("AND scope = %s", [scope])

@@ -169,6 +169,22 @@ class SQLiteStore:
             found.update(r[0] for r in rows)
         return found
 
+    def contents(self, ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        import numpy as np
+
+        found: dict[str, tuple[str, Any]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._select(
+                f"SELECT id, text, vector FROM records WHERE id IN ({marks})", chunk
+            )
+            for record_id, text, blob in rows:
+                vector = None if blob is None else np.frombuffer(blob, dtype=np.float32)
+                found[record_id] = (text, vector)
+        return found
+
     def lexical(self, scope: str | None, terms: Sequence[str], limit: int) -> list[str]:
         query = fts_query(terms)
         if not query or limit <= 0:

@@ -54,6 +54,9 @@ class IndexStore(Protocol):
     def semantic(self, scope: str | None, vector: Any, limit: int) -> list[str]:
         """Ids of ``scope`` best first by cosine to ``vector`` (entries without one: none)."""
 
+    def contents(self, ids: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        """The text and vector (or ``None``) of each known id."""
+
     def recent(self, scope: str | None, limit: int) -> list[str]:
         """Ids of ``scope``, newest indexed first."""
 

@@ -8,6 +8,7 @@ process's scheduled sync when the writer keeps no index at all (another program'
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -37,7 +38,8 @@ from pydantic import SecretStr
 from membrane_integrations.autogen import MembraneMemory, MembraneMemoryConfig
 
 async def main(addr, key, scope, text):
-    memory = MembraneMemory(MembraneMemoryConfig(container=scope, addr=addr, api_key=SecretStr(key)))
+    config = MembraneMemoryConfig(container=scope, addr=addr, api_key=SecretStr(key))
+    memory = MembraneMemory(config)
     await memory.add(MemoryContent(content=text, mime_type=MemoryMimeType.TEXT))
     await memory.close()
 
@@ -118,7 +120,7 @@ async def test_a_record_written_without_the_index_arrives_within_one_sync_interv
         # a round in flight during the write may have missed it; the next one starts after it
         while job.rounds < rounds + 2:
             assert time.monotonic() < deadline, "the scheduled sync never ran"
-            time.sleep(0.05)  # poll pacing under the deadline, not a wait for the sync
+            await asyncio.sleep(0.05)  # poll pacing under the deadline, not a wait for the sync
         found = await _recalled(memory, "where does the cat sleep?")
         assert found and "red sofa" in found[0]
     finally:
