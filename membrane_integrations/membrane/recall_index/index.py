@@ -346,9 +346,10 @@ class RecallIndex:
 
     def sync(self, client: MembraneClient, view: MembraneView, *, full: bool = False) -> int:
         """Index the view's records the index lacks, newest first; returns how many."""
-        from .sync import sync_once
+        from .sync import _sync_client, sync_once
 
-        return sync_once(self, client, view, full=full)
+        with _sync_client(client) as twin:
+            return sync_once(self, twin, view, full=full)
 
     def rebuild(self, client: MembraneClient, view: MembraneView) -> int:
         """Forget the view's scope and index it again from the daemon alone (one call)."""

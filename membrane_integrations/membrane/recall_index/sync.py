@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -68,13 +69,18 @@ def _key(client: Any, view: MembraneView) -> tuple[Any, ...]:
     )
 
 
+# A full listing is one reply (v0.2.0 has no paging): ~1 KB a record, so 100k records pass the
+# clients' 64 MiB default. The sync's own client accepts any size; its deadline is the caller's.
+_UNBOUNDED = (("grpc.max_receive_message_length", -1),)
+
+
 def _sync_client(client: Any) -> MembraneClient:
     from ..client import MembraneClient
 
-    if isinstance(client, MembraneClient):
-        return MembraneClient._from_config(client._config)
-    twin: MembraneClient = client.to_sync()
-    return twin
+    config = client._config
+    return MembraneClient._from_config(
+        dataclasses.replace(config, channel_options=(*config.channel_options, *_UNBOUNDED))
+    )
 
 
 @dataclass
