@@ -213,16 +213,17 @@ class RecallIndex:
 
     # --- read path -------------------------------------------------------------------------
 
+    def _pool(self, view: MembraneView, query: str, limit: int) -> list[str]:
+        return self.candidates(view.scope or None, query, max(limit * _POOL_FACTOR, _POOL_FLOOR))
+
     def _read(
         self,
         view: MembraneView,
-        query: str,
+        ids: list[str],
         limit: int,
         min_salience: float,
         memory_types: Sequence[MemoryType | str] | None,
     ) -> ReadFlow:
-        scope = view.scope or None
-        ids = self.candidates(scope, query, max(limit * _POOL_FACTOR, _POOL_FLOOR))
         types = None if memory_types is None else {MemoryType(t) for t in memory_types}
         kept: list[MemoryRecord] = []
         stale: list[str] = []
@@ -263,7 +264,8 @@ class RecallIndex:
         them to ``view.trust`` (sync)."""
         self._ensure_synced(client, view)
         trust = view.trust
-        flow = self._read(view, query, limit, min_salience, memory_types)
+        ids = self._pool(view, query, limit)
+        flow = self._read(view, ids, limit, min_salience, memory_types)
 
         def one(record_id: str) -> Fetched:
             try:
@@ -276,7 +278,7 @@ class RecallIndex:
         try:
             batch = next(flow)
             while True:
-                batch = flow.send(list(_pool().map(one, batch)))
+                batch = flow.send(list(_fetchers().map(one, batch)))
         except StopIteration as done:
             result: list[MemoryRecord] = done.value
             return result
@@ -294,7 +296,9 @@ class RecallIndex:
         """Like :meth:`recall`, async."""
         await self._aensure_synced(client, view)
         trust = view.trust
-        flow = self._read(view, query, limit, min_salience, memory_types)
+        # ranking is CPU and store I/O: off the event loop
+        ids = await asyncio.to_thread(self._pool, view, query, limit)
+        flow = self._read(view, ids, limit, min_salience, memory_types)
 
         async def one(record_id: str) -> Fetched:
             try:
@@ -375,7 +379,7 @@ _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 
 
-def _pool() -> ThreadPoolExecutor:
+def _fetchers() -> ThreadPoolExecutor:
     global _executor
     with _executor_lock:
         if _executor is None:
