@@ -17,6 +17,7 @@ clients that keep NO index (as another program would), ``--threads`` writers at 
   measured in the same run as the baseline (the first ``--baseline-queries`` only: the daemon
   loads every record on each Retrieve): the ratio says what the index costs relative to the
   daemon's cheapest read at this size;
+* **rank**: the index's own share of a recall (``RecallIndex.candidates``, no daemon read) p95;
 * **write overhead**: ``ingest_observation`` with and without the index attached, alternating
   (``--writes`` each); the difference of the means is what indexing adds per write.
 
@@ -117,6 +118,12 @@ def run_size(size: int, args: argparse.Namespace) -> dict[str, float]:
                     t = time.perf_counter()
                     client.retrieve(q, trust=view.trust, limit=10)
                     retrieve_ms.append(1000 * (time.perf_counter() - t))
+            rank_ms = []
+            for q in queries:  # the index's own share: ranking, no daemon read
+                t = time.perf_counter()
+                index.candidates(SCOPE, q, 50)
+                rank_ms.append(1000 * (time.perf_counter() - t))
+            out["rank p95 ms"] = quantile(rank_ms, 0.95)
             out["recall p50 ms"] = statistics.median(recall_ms)
             out["recall p95 ms"] = quantile(recall_ms, 0.95)
             out["daemon retrieve p95 ms"] = quantile(retrieve_ms, 0.95)
@@ -152,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         r = run_size(size, args)
         print(
             f"| {size} | {r['fill records/s']:.0f} | {r['rebuild records/s']:.0f} "
-            f"| {r['recall p50 ms']:.1f} | {r['recall p95 ms']:.1f} "
+            f"| {r['recall p50 ms']:.1f} | {r['recall p95 ms']:.1f} | {r['rank p95 ms']:.1f} "
             f"| {r['daemon retrieve p95 ms']:.1f} "
             f"| {r['recall p95 ms'] / r['daemon retrieve p95 ms']:.2f} "
             f"| {r['write ms (index)']:.2f} | {r['write ms (no index)']:.2f} "

@@ -6,8 +6,8 @@ a ``postgresql://`` / ``postgres://`` DSN (the shared :class:`PostgresStore`; sc
 Unset: one SQLite file per daemon address under the user's cache directory
 (``platformdirs.user_cache_dir("membrane-integrations")/recall/<host>_<port>.sqlite3``).
 The embedder is WordLlama (offline weights) when the ``embeddings`` extra is installed, else
-none (lexical only). One index object is shared by every client of the same location in a
-process.
+none (lexical only). ``MEMBRANE_RECALL_SYNC_INTERVAL`` sets the seconds between sync rounds
+(default 30). One index object is shared by every client of the same location in a process.
 
 Example:
     >>> location_for("127.0.0.1:50051", env={"MEMBRANE_RECALL_INDEX": "/tmp/r.sqlite3"})
@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...core.errors import InvalidRequestError
 from .index import RecallIndex
 from .store import IndexStore
 
@@ -41,6 +42,8 @@ __all__ = [
 
 ENV_VAR = "MEMBRANE_RECALL_INDEX"
 SCHEMA_VAR = "MEMBRANE_RECALL_SCHEMA"
+INTERVAL_VAR = "MEMBRANE_RECALL_SYNC_INTERVAL"
+DEFAULT_SYNC_INTERVAL = 30.0
 _OFF = frozenset({"off", "none", "0", "false", "no"})
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -84,6 +87,25 @@ def default_embedder() -> Any:
         return _embedder or None
 
 
+def sync_interval(env: Mapping[str, str] | None = None) -> float:
+    """Seconds between sync rounds: ``MEMBRANE_RECALL_SYNC_INTERVAL``, default 30.
+
+    >>> sync_interval({"MEMBRANE_RECALL_SYNC_INTERVAL": "120"}), sync_interval({})
+    (120.0, 30.0)
+    """
+    env = os.environ if env is None else env
+    raw = (env.get(INTERVAL_VAR) or "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_SYNC_INTERVAL
+    except ValueError:
+        raise InvalidRequestError(
+            f"{INTERVAL_VAR} must be a number of seconds, got {raw!r}", field=INTERVAL_VAR
+        ) from None
+    if not value > 0:
+        raise InvalidRequestError(f"{INTERVAL_VAR} must be positive", field=INTERVAL_VAR)
+    return value
+
+
 def _store(location: str) -> IndexStore:
     if _is_dsn(location):
         from .postgres_store import DEFAULT_SCHEMA, PostgresStore
@@ -104,7 +126,7 @@ def open_index(location: str, *, embedder: Any = "default") -> RecallIndex:
     if index is not None:
         return index
     chosen = default_embedder() if embedder == "default" else embedder
-    fresh = RecallIndex(_store(location), embedder=chosen)
+    fresh = RecallIndex(_store(location), embedder=chosen, sync_interval=sync_interval())
     with _registry_lock:
         index = _indexes.setdefault(location, fresh)
     if index is not fresh:
