@@ -151,10 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     embedder = default_embedder()
     print(f"embedder: {type(embedder).__name__ if embedder else 'none (lexical only)'}")
     print(
-        "| records | fill rec/s | rebuild rec/s | recall p50 ms | recall p95 ms "
+        "| records | fill rec/s | rebuild rec/s | recall p50 ms | recall p95 ms | rank p95 ms "
         "| daemon Retrieve p95 ms | p95 ratio | write ms +index | write ms plain | added ms |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in args.sizes:
         r = run_size(size, args)
         print(
