@@ -330,12 +330,18 @@ class RecallIndex:
             await asyncio.to_thread(job.done.wait, self.first_sync_timeout)
         self._raise_first_failure(job)
 
-    @staticmethod
-    def _raise_first_failure(job: Any) -> None:
-        # The view's first sync failed (it is forgotten and retried on the next recall): the
-        # recall fails as a daemon read would, rather than answer from an unsynced index.
+    def _raise_first_failure(self, job: Any) -> None:
+        # The view's first sync failed (it is forgotten and retried on the next recall). With
+        # nothing indexed for the view, the recall fails as a daemon read would; with entries
+        # it goes on: each candidate is still read from the daemon (which fails the recall if
+        # the daemon is unreachable), and v0.2.0 on SQLite cannot list more than ~32k records
+        # of one type at all ("too many SQL variables"), while RetrieveByID still works.
         if job.rounds <= 1 and job.error is not None and job.failures:
-            raise job.error
+            if self.store.count(job.view.scope or None) == 0:
+                raise job.error
+            logger.warning(
+                "recall index: first sync failed (%s); recalling from the index", job.error
+            )
 
     def watch(self, client: Any, view: MembraneView) -> Any:
         """Keep ``view``'s records synced from the daemon: at once (the first recall of a view
