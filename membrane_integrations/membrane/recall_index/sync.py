@@ -26,6 +26,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..errors import MembraneUnavailableError
 from ..tenancy import MembraneView
 
 if TYPE_CHECKING:
@@ -155,7 +156,8 @@ class Syncer:
             logger.warning(
                 "recall index sync failed; retrying in %.0fs", self.interval, exc_info=True
             )
-            if job.failures >= _GIVE_UP or job.rounds == 0:
+            gone = isinstance(exc, MembraneUnavailableError) and job.failures >= _GIVE_UP
+            if gone or job.rounds == 0:
                 # the daemon is gone: forget the view (its next recall registers it again)
                 self._forget(job)
         job.rounds += 1
