@@ -18,7 +18,7 @@ MEMBRANED_SOURCE ?= $(UPSTREAM)
 export MEMBRANED_SOURCE
 endif
 
-.PHONY: demo test lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean
+.PHONY: demo test lint typecheck pytest membraned record-cassettes record-membrane-cassettes clean bench-recall
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ record-cassettes: $(STAMP)
 record-membrane-cassettes: $(STAMP) membraned
 	rm -f cassettes/membrane/*.yaml
 	MEMBRANE_RECORD=1 $(PY) -m pytest tests/live/membrane/test_membraned.py -m membraned -k "scenario and sqlite" -p no:randomly
+
+# What each read surface recalls on LoCoMo (../shared/datasets/locomo, or LOCOMO_DIR): several minutes.
+# BENCH_ARGS passes options, e.g. make bench-recall BENCH_ARGS=--quick
+bench-recall: $(STAMP) membraned
+	$(PY) benchmarks/recall_quality.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -552,18 +552,20 @@ class Row:
         }
 
 
-async def measure(env: Env, name: str, rows: dict[tuple[str, str], Row]) -> None:
-    ask = await SURFACES[name].open(env)
+async def measure(env: Env, names: Sequence[str], rows: dict[tuple[str, str], Row]) -> None:
+    """Ask every question through every surface in turn (load on the machine hits all alike)."""
+    askers = {name: await SURFACES[name].open(env) for name in names}
     for conv in env.conversations:
         split = "dev" if conv.cid in DEV else "held-out"
-        row = rows.setdefault((name, split), Row(name, split))
         index = TextIndex(conv.turns)
         for q in conv.questions:
-            start = time.perf_counter()
-            texts = await ask(conv.container, q.text, K)
-            elapsed = time.perf_counter() - start
-            row.add(q, [index.ids(t) for t in texts[:K]], elapsed)
-        print(f"  {name:28} {conv.container}: done", file=sys.stderr, flush=True)
+            for name, ask in askers.items():
+                start = time.perf_counter()
+                texts = await ask(conv.container, q.text, K)
+                elapsed = time.perf_counter() - start
+                row = rows.setdefault((name, split), Row(name, split))
+                row.add(q, [index.ids(t) for t in texts[:K]], elapsed)
+        print(f"  {conv.container}: {len(conv.questions)} questions asked", file=sys.stderr)
 
 
 def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
@@ -647,7 +649,7 @@ async def run(args: argparse.Namespace) -> int:
             env.membrain_url, env.membrain_key = emulator.url, emulator.api_key
             extra["membrain ingest (turns/s, emulator)"] = f"{await ingest_membrain(env):.1f}"
         if "membrane" in backends:
-            from membrane_integrations.membrane import LocalMembraned
+            from membrane_integrations.membrane.daemon import LocalMembraned
 
             try:
                 daemon = LocalMembraned(api_key="recall-quality-bench").start()
@@ -659,8 +661,7 @@ async def run(args: argparse.Namespace) -> int:
                 extra["membrane ingest (turns/s, membraned SQLite)"] = (
                     f"{await ingest_membrane(env):.1f}"
                 )
-        for name in names:
-            await measure(env, name, rows)
+        await measure(env, names, rows)
     finally:
         for close in env.closers:
             try:

@@ -10,7 +10,8 @@ from agent_framework import Message
 from ..core.errors import IngestTimeoutError
 from ..core.scope import escape_literal
 from ..membrain import AsyncMembrainClient
-from ..membrain.tenancy import Tenancy, visible_search
+from ..membrain.recall import arecall
+from ..membrain.tenancy import Tenancy
 from ._base import BackendContextProvider, logger
 from ._messages import role_of
 from .config import MembrainContextConfig
@@ -93,20 +94,16 @@ class MembrainContextProvider(BackendContextProvider[MembrainContextConfig, Memb
             await self._client.aclose()
 
     async def _recall(self, identity: MembrainIdentity, query: str) -> list[str]:
-        tenancy = Tenancy(identity.container)
-        response = await self._client.search(
+        found = await arecall(
+            self._client,
+            Tenancy(identity.container),
             query,
-            k=self._config.k,
-            scope=tenancy.read_scope(self._config.scope),
-            response_format="raw",
-            rerank=self._config.rerank,
+            self._config.k,
+            scope=self._config.scope,
+            min_score=self._config.min_score,
         )
-        # Defence in depth: a hit without our container token is never shown.
-        return [
-            node.content
-            for node in visible_search(tenancy, response).nodes
-            if node.semantic_score >= self._config.min_score
-        ]
+        # arecall keeps only hits with our container token: never another tenant's.
+        return [node.content for node in found.nodes]
 
     async def _capture(self, identity: MembrainIdentity, message: Message, key: str) -> None:
         tenancy = Tenancy(identity.container)

@@ -11,7 +11,8 @@ from typing_extensions import Self
 from ..core.errors import InvalidRequestError
 from ..membrain import AsyncMembrainClient
 from ..membrain._add_token import is_add_token
-from ..membrain.tenancy import Tenancy, visible_search
+from ..membrain.recall import arecall
+from ..membrain.tenancy import Tenancy
 from ._base import BackendMemory, run_linked
 from ._membrain_scope import format_of, metadata_to_scope
 from ._render import content_to_text, text_to_content
@@ -124,18 +125,20 @@ class MembrainMemory(BackendMemory, Component[MembrainMemoryConfig]):
                 f"unknown query argument(s): {', '.join(sorted(kwargs))}; use limit= or scope=",
                 field="query",
             )
-        patterns = self._tenancy.read_scope([*self._config.scope, *(extra or [])])
-        response = await run_linked(
-            self._client.search(
-                text, k=limit, scope=patterns, response_format="raw", rerank=self._config.rerank
+        found = await run_linked(
+            arecall(
+                self._client,
+                self._tenancy,
+                text,
+                limit,
+                scope=[*self._config.scope, *(extra or [])],
+                min_score=self._config.min_score,
             ),
             token,
         )
         items: list[MemoryContent] = []
-        # Defence in depth: a hit without our container token is never shown.
-        for node in visible_search(self._tenancy, response).nodes:
-            if node.semantic_score < self._config.min_score:
-                continue
+        # arecall keeps only hits with our container token, at least min_score, k at most.
+        for node in found.nodes:
             metadata: dict[str, Any] = {
                 "id": node.id,
                 "score": node.semantic_score,

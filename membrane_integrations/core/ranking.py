@@ -32,12 +32,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
 
 from .stopwords import STOP_WORDS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "BM25_B",
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 K = TypeVar("K", bound=Hashable)
-Scores = npt.NDArray[np.float64]
+Scores: TypeAlias = "npt.NDArray[np.float64]"  # numpy loads on first use: importing us stays cheap
 Fusion = Literal["rrf", "linear"]
 
 #: How :func:`hybrid_order` fuses: the mean of min-max normalised scores. On LoCoMo's development
@@ -147,6 +148,8 @@ def lexical_scores(query: str, texts: Sequence[str]) -> Scores:
     >>> lexical_scores("the", ["the cat"]).tolist()
     [0.0]
     """
+    import numpy as np
+
     scores = np.zeros(len(texts), dtype=np.float64)
     terms = tokenize(query)
     if not terms or not texts:
@@ -168,6 +171,8 @@ def lexical_scores(query: str, texts: Sequence[str]) -> Scores:
 
 
 def _matrix(vectors: Any) -> npt.NDArray[np.float64]:
+    import numpy as np
+
     matrix = np.asarray(vectors, dtype=np.float64)
     if matrix.ndim == 1 and matrix.size == 0:
         return matrix.reshape(0, 0)
@@ -182,6 +187,8 @@ def semantic_scores(query_vector: Sequence[float] | Any, vectors: Sequence[Any] 
     >>> semantic_scores([1.0, 0.0], [[1.0, 1.0], [0.0, 0.0], [-2.0, 0.0]]).round(3).tolist()
     [0.707, 0.0, -1.0]
     """
+    import numpy as np
+
     query = np.asarray(query_vector, dtype=np.float64).reshape(-1)
     matrix = _matrix(vectors)
     if matrix.shape[0] == 0:
@@ -202,6 +209,8 @@ def _rrf(
     weights: Sequence[float] | None,
 ) -> Scores:
     """Reciprocal-rank score of ``size`` items from index arrays in ranked order."""
+    import numpy as np
+
     if constant < 0:
         raise ValueError("the rank-fusion constant must be zero or more")
     if weights is not None and len(weights) != len(ranks):
@@ -231,6 +240,8 @@ def rank_fusion(
     >>> rank_fusion([["a", "b"], ["b", "a"]], weights=[1.0, 2.0])
     ['b', 'a']
     """
+    import numpy as np
+
     position: dict[K, int] = {}
     ranks = []
     for ranking in rankings:
@@ -248,6 +259,8 @@ def rank_fusion(
 
 
 def _salience(salience: Sequence[float] | None, size: int) -> Scores:
+    import numpy as np
+
     if salience is None:
         return np.zeros(size, dtype=np.float64)
     values = np.asarray(salience, dtype=np.float64).reshape(-1)
@@ -258,11 +271,17 @@ def _salience(salience: Sequence[float] | None, size: int) -> Scores:
 
 def _ranked(scores: Scores, salience: Scores, positive_only: bool = False) -> Any:
     """Indexes by score (desc), then salience (desc), then index; optionally scores > 0 only."""
+    import numpy as np
+
     order = np.lexsort((np.arange(scores.shape[0]), -salience, -scores))
     return order[scores[order] > 0] if positive_only else order
 
 
 def _minmax(scores: Scores) -> Scores:
+    import numpy as np
+
+    if scores.shape[0] == 0:
+        return scores
     low, high = float(scores.min()), float(scores.max())
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
@@ -282,6 +301,7 @@ def fuse(
     lexical ranking (matching items only) and the semantic ranking (``fusion="rrf"``). Ties by
     salience, then input order.
 
+    >>> import numpy as np
     >>> fuse(np.array([0.0, 2.0, 1.0]), np.array([0.2, 0.1, 0.5]))
     [2, 1, 0]
     >>> fuse(np.array([0.0, 2.0, 1.0]), np.array([0.2, 0.1, 0.5]), fusion="rrf")
@@ -289,6 +309,8 @@ def fuse(
     >>> fuse(np.array([0.0, 0.0, 0.0]), None, [0.1, 0.9, 0.5])
     [1, 2, 0]
     """
+    import numpy as np
+
     size = lexical.shape[0]
     weights = _salience(salience, size)
     if semantic is None:
@@ -318,6 +340,8 @@ def _semantic(
     semantic: Sequence[float] | Any | None,
 ) -> Scores | None:
     """Semantic scores from what the caller gave (precomputed scores, or vectors), else None."""
+    import numpy as np
+
     if semantic is not None:
         return np.asarray(semantic, dtype=np.float64).reshape(-1)
     if (query_vector is None) != (vectors is None):

@@ -65,7 +65,11 @@ class MembrainSettings(KeyedSettings):
         default_factory=list,
         description="Extra scope regexes ANDed after the container filter on every read.",
     )
-    rerank: bool = Field(default=False, description="Ask the server to rerank memory nodes.")
+    rerank: bool = Field(
+        default=False,
+        description="Kept for old configs: recall always asks for a server-reranked pool of memory "
+        "nodes (membrain.recall).",
+    )
     min_score: float = Field(
         default=0.0, ge=0.0, le=1.0, description="Drop hits with a semantic score below this."
     )

@@ -23,8 +23,8 @@ from typing import Any
 from ..core.context_text import DEFAULT_HEADER
 from ..core.errors import IngestTimeoutError
 from ..core.scope import escape_literal, validate_patterns
-from ..membrain.models import SearchResponse
-from ..membrain.tenancy import Tenancy, visible_search
+from ..membrain.recall import arecall, recall
+from ..membrain.tenancy import Tenancy
 from ._clients import ClientPair
 from ._middleware import CapturePolicy, MemoryMiddlewareBase, Placement, logger
 
@@ -123,25 +123,16 @@ class MembrainMemoryMiddleware(MemoryMiddlewareBase[Tenancy]):
     def _identity(self, container: str) -> Tenancy:
         return Tenancy(container)
 
-    def _texts(self, tenancy: Tenancy, response: SearchResponse) -> list[str]:
-        # Defence in depth: a hit without the container token is never shown.
-        return [
-            node.content
-            for node in visible_search(tenancy, response).nodes
-            if node.semantic_score >= self.min_score
-        ]
-
-    def _search_args(self, tenancy: Tenancy) -> dict[str, Any]:
-        return {"k": self.k, "scope": tenancy.read_scope(self.scope), "response_format": "raw"}
+    def _recall_args(self) -> dict[str, Any]:
+        return {"k": self.k, "scope": self.scope, "min_score": self.min_score}
 
     def _recall(self, identity: Tenancy, query: str) -> list[str]:
-        client = self.clients.for_sync()
-        return self._texts(identity, client.search(query, **self._search_args(identity)))
+        found = recall(self.clients.for_sync(), identity, query, **self._recall_args())
+        return [node.content for node in found.nodes]
 
     async def _arecall(self, identity: Tenancy, query: str) -> list[str]:
-        client = self.clients.for_async()
-        response = await client.search(query, **self._search_args(identity))
-        return self._texts(identity, response)
+        found = await arecall(self.clients.for_async(), identity, query, **self._recall_args())
+        return [node.content for node in found.nodes]
 
     @staticmethod
     def _token_filter(tenancy: Tenancy, key: str) -> list[str] | None:

@@ -20,7 +20,8 @@ from pydantic import Field, model_validator
 from ..membrain._add_token import is_add_token
 from ..membrain.client import AsyncMembrainClient, MembrainClient
 from ..membrain.models import MemoryNode, SearchResponse
-from ..membrain.tenancy import Tenancy, visible_search
+from ..membrain.recall import choose, search_args
+from ..membrain.tenancy import Tenancy
 from ._driver import Plan, call
 from ._retriever import PlannedRetriever
 
@@ -107,10 +108,14 @@ class MembrainRetriever(PlannedRetriever):
     ``type``. Relationship edges become documents (``type="relationship_edge"``) only with
     ``include_edges=True``. ``invoke(query, k=3)`` overrides ``k`` per call.
 
-    ``rerank`` defaults to ``None``, meaning "rerank unless edges are wanted": Membrain's ``k``
-    counts nodes *and* edges, so a raw search for 3 hits may hold only 2 memories; reranked,
-    it folds the edges onto their memories and returns ``k`` memory nodes. Set it to ``False``
-    for the raw graph-native ranking.
+    Recall (:mod:`membrane_integrations.membrain.recall`, shared by every Membrain surface):
+    Membrain's ``k`` counts nodes *and* edges, so the retriever asks for a larger pool, keeps
+    the container's memory nodes, orders them by the package's hybrid ranking (BM25 over their
+    texts fused with the server's scores) and returns ``k`` memories; with
+    ``include_edges=True`` the edges touching them follow (they never take a memory's place).
+    ``rerank`` defaults to ``None``, meaning "a server-reranked pool unless edges are wanted";
+    ``False`` asks for the raw graph ranking, where edges share the pool with the memories
+    (fewer memories to choose from).
     """
 
     _client_names = "client= (MembrainClient) and/or async_client="
@@ -130,16 +135,24 @@ class MembrainRetriever(PlannedRetriever):
 
     def _plan(self, query: str, k: int | None) -> Plan[list[Document]]:
         size = self.k if k is None else k
+        tenancy = Tenancy(self.container)
         response: SearchResponse = yield call(
             MembrainClient.search,
             AsyncMembrainClient.search,
             query,
-            k=size,
-            scope=Tenancy(self.container).read_scope(self.scope),
-            response_format=self.response_format,
-            rerank=(not self.include_edges) if self.rerank is None else self.rerank,
+            **search_args(
+                tenancy,
+                size,
+                scope=self.scope,
+                rerank=(not self.include_edges) if self.rerank is None else self.rerank,
+                response_format=self.response_format,
+            ),
         )
-        visible = visible_search(Tenancy(self.container), response)
+        chosen = choose(tenancy, query, response, size)
+        # k memories; with include_edges, the edges touching them come after (not counted)
         return search_documents(
-            visible, k=size, include_edges=self.include_edges, include_related=self.include_related
+            chosen,
+            k=len(chosen.results),
+            include_edges=self.include_edges,
+            include_related=self.include_related,
         )

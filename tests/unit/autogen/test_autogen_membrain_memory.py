@@ -22,6 +22,7 @@ from membrane_integrations.core.errors import (
     ServerError,
 )
 from membrane_integrations.membrain._add_token import is_add_token
+from membrane_integrations.membrain.recall import pool_size
 from membrane_integrations.membrain.tenancy import container_write_tokens
 
 from .autogen_fake_membrain import API_KEY, FakeMembrain
@@ -83,7 +84,8 @@ async def test_query_sends_the_container_filter_first_then_the_extra_patterns(
     await memory.query("anything", scope=["time\\.week\\..*"])
     (body,) = fake.json_bodies("/api/v1/memories/search")
     assert body["scope"] == ["^container\\.a\\.b$", "type\\.preference", "time\\.week\\..*"]
-    assert body["k"] == 3
+    # a reranked pool of memory nodes to choose the 3 from (membrain.recall)
+    assert body["k"] == pool_size(3) and body["rerank"] is True
 
 
 @pytest.mark.parametrize("pair", [("bob", "bob2"), ("a.b", "axb"), ("bob", "BOB2")])

@@ -97,6 +97,8 @@ def test_hybrid_order_lexical_alone_then_salience_then_input_order() -> None:
     # no match: salience decides, then input order
     assert hybrid_order("violin", texts, salience=[0.1, 0.5, 0.5, 0.9]) == [3, 1, 2, 0]
     assert hybrid_order("tea", []) == []
+    assert hybrid_order("tea", [], semantic=[]) == []
+    assert hybrid_order("tea", [], semantic=[], fusion="rrf") == []
 
 
 def test_hybrid_order_fuses_semantic_side_from_each_source() -> None:
@@ -185,3 +187,18 @@ def test_rrf_fusion_is_available_in_hybrid_order() -> None:
     texts = ["deploy friday", "a cup of tea", "piano tea tea"]
     rrf = hybrid_order("tea", texts, semantic=[0.2, 0.1, 0.5], fusion="rrf")
     assert sorted(rrf) == [0, 1, 2] and rrf[0] == 2
+
+
+def test_importing_the_ranking_or_a_membrain_retriever_loads_no_numpy() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import membrane_integrations.core.ranking, membrane_integrations.core.rerank\n"
+        "from membrane_integrations.langchain import MembrainRetriever\n"
+        "import membrane_integrations.langchain.membrain_retriever\n"
+        "print('numpy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

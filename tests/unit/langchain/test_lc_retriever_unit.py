@@ -42,7 +42,11 @@ async def test_k_edges_related_and_async(fake: FakeMembrain) -> None:
     assert [d.metadata["type"] for d in docs] == ["memory_node", "memory_node", "relationship_edge"]
     assert docs[0].metadata["related_memories"][0]["id"] == "m2"
     assert docs[2].metadata["source"] == "m1" and docs[2].id == "edge:m1:m2"
-    assert len(retriever.invoke("q", k=1)) == 1
+    # k counts memories only: the edge touching the one memory follows it
+    assert [d.metadata["type"] for d in retriever.invoke("q", k=1)] == [
+        "memory_node",
+        "relationship_edge",
+    ]
     plain = MembrainRetriever(client=fake, container="bob", include_related=False)
     assert [d.metadata["type"] for d in plain.invoke("q")] == ["memory_node", "memory_node"]
     assert "related_memories" not in plain.invoke("q")[0].metadata
