@@ -331,17 +331,19 @@ class RecallIndex:
         self._raise_first_failure(job)
 
     def _raise_first_failure(self, job: Any) -> None:
-        # The view's first sync failed (it is forgotten and retried on the next recall). With
-        # nothing indexed for the view, the recall fails as a daemon read would; with entries
-        # it goes on: each candidate is still read from the daemon (which fails the recall if
-        # the daemon is unreachable), and v0.2.0 on SQLite cannot list more than ~32k records
-        # of one type at all ("too many SQL variables"), while RetrieveByID still works.
-        if job.rounds <= 1 and job.error is not None and job.failures:
-            if self.store.count(job.view.scope or None) == 0:
-                raise job.error
-            logger.warning(
-                "recall index: first sync failed (%s); recalling from the index", job.error
-            )
+        # The view's sync has never succeeded and its last round failed. With nothing indexed
+        # for the view, the recall fails as a daemon read would. With entries it goes on: each
+        # candidate is still read from the daemon (which fails the recall if the daemon is
+        # unreachable), and v0.2.0 on SQLite cannot list ~32k or more records of one type at all
+        # ("too many SQL variables") while RetrieveByID still works. The job stays scheduled.
+        error = job.error
+        if job.synced or error is None:
+            return
+        if self.store.count(job.view.scope or None) == 0:
+            raise error
+        if not job.warned:
+            job.warned = True
+            logger.warning("recall index: sync failed (%s); recalling from the index", error)
 
     def watch(self, client: Any, view: MembraneView) -> Any:
         """Keep ``view``'s records synced from the daemon: at once (the first recall of a view

@@ -93,6 +93,8 @@ class _Job:
     failures: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+    synced: bool = False
+    warned: bool = False
 
 
 class Syncer:
@@ -148,6 +150,7 @@ class Syncer:
             added = sync_once(index, job.client, job.view, full=full)
             job.failures = 0
             job.error = None
+            job.synced = True
             if added:
                 logger.debug("recall sync indexed %d record(s) of %r", added, job.view.scope)
         except Exception as exc:
@@ -156,8 +159,7 @@ class Syncer:
             logger.warning(
                 "recall index sync failed; retrying in %.0fs", self.interval, exc_info=True
             )
-            gone = isinstance(exc, MembraneUnavailableError) and job.failures >= _GIVE_UP
-            if gone or job.rounds == 0:
+            if isinstance(exc, MembraneUnavailableError) and job.failures >= _GIVE_UP:
                 # the daemon is gone: forget the view (its next recall registers it again)
                 self._forget(job)
         job.rounds += 1
