@@ -51,9 +51,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from membrane_integrations.core.ranking import (  # noqa: E402
+    DEFAULT_FUSION,
+    Fusion,
     fuse,
     hybrid_order,
-    lexical_scores,
     semantic_scores,
 )
 
@@ -246,32 +247,30 @@ async def _embedder(env: Env) -> Ask:
     return ask
 
 
-@surface("bm25+embedder", "baseline", "core.ranking.hybrid_order (BM25 + WordLlama, RRF)")
-async def _fused(env: Env) -> Ask:
-    async def ask(container: str, question: str, k: int) -> list[str]:
-        texts = _texts(env, container)
-        order = hybrid_order(
-            question,
-            texts,
-            query_vector=env.embedder.embed_query(question),
-            vectors=_turn_vectors(env, container),
-        )
-        return [texts[i] for i in order[:k]]
+def _fused(fusion: Fusion) -> Callable[[Env], Awaitable[Ask]]:
+    async def open_fused(env: Env) -> Ask:
+        async def ask(container: str, question: str, k: int) -> list[str]:
+            texts = _texts(env, container)
+            order = hybrid_order(
+                question,
+                texts,
+                query_vector=env.embedder.embed_query(question),
+                vectors=_turn_vectors(env, container),
+                fusion=fusion,
+            )
+            return [texts[i] for i in order[:k]]
 
-    return ask
+        return ask
+
+    return open_fused
 
 
-@surface("bm25+embedder linear", "baseline", "hybrid_order(fusion='linear'): min-max mean")
-async def _fused_linear(env: Env) -> Ask:
-    async def ask(container: str, question: str, k: int) -> list[str]:
-        texts = _texts(env, container)
-        qv = env.embedder.embed_query(question)
-        semantic = semantic_scores(qv, _turn_vectors(env, container))
-        return [texts[i] for i in fuse(lexical_scores(question, texts), semantic, fusion="linear")][
-            :k
-        ]
-
-    return ask
+surface("bm25+embedder", "baseline", "core.ranking.hybrid_order, default (min-max linear)")(
+    _fused(DEFAULT_FUSION)
+)
+surface("bm25+embedder rrf", "baseline", "hybrid_order(fusion='rrf'), reciprocal rank")(
+    _fused("rrf")
+)
 
 
 # Membrain on the emulator
@@ -558,14 +557,20 @@ async def measure(env: Env, names: Sequence[str], rows: dict[tuple[str, str], Ro
     for conv in env.conversations:
         split = "dev" if conv.cid in DEV else "held-out"
         index = TextIndex(conv.turns)
-        for q in conv.questions:
+        for n, q in enumerate(conv.questions, start=1):
+            if n % 50 == 0:
+                print(f"  {conv.container}: {n} questions", file=sys.stderr, flush=True)
             for name, ask in askers.items():
                 start = time.perf_counter()
                 texts = await ask(conv.container, q.text, K)
                 elapsed = time.perf_counter() - start
                 row = rows.setdefault((name, split), Row(name, split))
                 row.add(q, [index.ids(t) for t in texts[:K]], elapsed)
-        print(f"  {conv.container}: {len(conv.questions)} questions asked", file=sys.stderr)
+        print(
+            f"  {conv.container}: {len(conv.questions)} questions asked",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
@@ -581,7 +586,7 @@ def print_table(results: list[dict[str, Any]], extra: dict[str, Any]) -> None:
             + " | ".join(f"r@10 {c}" for c in cats)
             + " | p50 ms | p95 ms |"
         )
-        print("|" + " --- |" * (9 + len(cats)))
+        print("|" + " --- |" * (8 + len(cats)))
         for r in picked:
             by_cat = r["recall@10_by_category"]
             print(
@@ -618,6 +623,11 @@ def print_aims(results: list[dict[str, Any]]) -> None:
 async def run(args: argparse.Namespace) -> int:
     ids = QUICK if args.quick else DEV + HELD_OUT
     loaded = load(Path(args.data), ids)
+    if args.max_questions > 0:
+        for conv in loaded.conversations:
+            step = max(1, len(conv.questions) / args.max_questions)
+            picked = sorted({int(i * step) for i in range(args.max_questions)})
+            conv.questions = [conv.questions[i] for i in picked if i < len(conv.questions)]
     names = list(SURFACES) if not args.surfaces else args.surfaces.split(",")
     unknown = [n for n in names if n not in SURFACES]
     if unknown:
@@ -628,6 +638,7 @@ async def run(args: argparse.Namespace) -> int:
     questions = sum(len(c.questions) for c in loaded.conversations)
     extra: dict[str, Any] = {
         "conversations": ",".join(str(c.cid) for c in loaded.conversations),
+        "questions per conversation": args.max_questions or "all",
         "turns": turns,
         "questions (categories 1-4 with evidence)": questions,
         "evidence ids": loaded.evidence_ids,
@@ -687,6 +698,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="conversations 26 and 30 only")
     parser.add_argument("--surfaces", default="", help=f"comma list of: {', '.join(SURFACES)}")
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument(
+        "--max-questions",
+        type=int,
+        default=0,
+        help="ask at most this many questions per conversation, spread evenly (0: all)",
+    )
     args = parser.parse_args(argv)
     if not Path(args.data, "26.json").exists():
         print(f"LoCoMo not found in {args.data}: pass --data (see the module docstring)")

@@ -81,8 +81,9 @@ LEXICAL_STOP_WORDS = (STOP_WORDS - {"may"}) | frozenset(_PRONOUNS_AND_LINKS.spli
 #: BM25 parameters (``bm25s``' and Lucene's defaults).
 BM25_K1 = 1.5
 BM25_B = 0.75
-# Texts whose terms are kept between queries.
+# Texts whose terms are kept between queries, and the longest text kept.
 _TERM_CACHE = 16384
+_CACHED_LENGTH = 4096
 
 # Unicode words, keeping inner apostrophes ("she's", "o'clock") so they can be stemmed whole.
 _WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
@@ -109,9 +110,8 @@ def _stem(word: str) -> str:
     return word
 
 
-@functools.lru_cache(maxsize=_TERM_CACHE)
-def _term_counts(text: str) -> tuple[tuple[str, ...], Counter[str]]:
-    """The terms of ``text`` and their counts (cached: a pool's texts recur across queries)."""
+def _analyse(text: str) -> tuple[tuple[str, ...], Counter[str]]:
+    """The terms of ``text`` and their counts."""
     terms = []
     for match in _WORD.finditer(text.lower()):
         word = match.group()
@@ -121,6 +121,15 @@ def _term_counts(text: str) -> tuple[tuple[str, ...], Counter[str]]:
         if stem and stem not in LEXICAL_STOP_WORDS:
             terms.append(stem)
     return tuple(terms), Counter(terms)
+
+
+_cached_analyse = functools.lru_cache(maxsize=_TERM_CACHE)(_analyse)
+
+
+def _term_counts(text: str) -> tuple[tuple[str, ...], Counter[str]]:
+    """:func:`_analyse`, cached for texts up to ``_CACHED_LENGTH`` characters (a pool's texts
+    recur across queries; the cache's memory stays bounded)."""
+    return _cached_analyse(text) if len(text) <= _CACHED_LENGTH else _analyse(text)
 
 
 def tokenize(text: str) -> list[str]:
