@@ -11,6 +11,7 @@ from ..core.ttl import Expiry
 from ..membrane import AsyncMembraneClient
 from ..membrane.capture import write_note
 from ..membrane.recall import arecall_records, record_text
+from ..membrane.recall_index import RecallIndex, attach_to
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from ._base import BackendContextProvider
@@ -36,10 +37,10 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
 
     * **Before each run**: retrieve for the run's new user input, keep ``k`` records of the
       container above ``min_salience``, drop duplicates, fit ``max_context_chars`` and add one
-      context message marked as recalled data. On membraned's default SQLite store the order
-      is by salience whatever the query; pass ``embeddings=`` (any LangChain ``Embeddings``)
-      to re-rank a candidate pool by similarity to the input. A failed or slow
-      (``recall_timeout``) recall is logged and the run goes on.
+      context message marked as recalled data. The recall index (on by default) ranks the
+      container's records for the input and the daemon returns them under the identity's
+      trust; ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks a candidate pool.
+      A failed or slow (``recall_timeout``) recall is logged and the run goes on.
     * **After each run**: each message the ``capture`` policy selects becomes a semantic record
       ``<role> said <text>`` with the tags ``msg.<key>`` and ``role.<role>``, stored once per
       session ledger (a resumed run stores nothing twice); the recalled context is never stored.
@@ -66,7 +67,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
     """
 
     DEFAULT_SOURCE_ID: ClassVar[str] = "membrane"
-    INJECTABLE: ClassVar[set[str]] = {"client", "embeddings"}
+    INJECTABLE: ClassVar[set[str]] = {"client", "embeddings", "recall_index"}
     _config_type = MembraneContextConfig
     _identity_type = MembraneIdentity
 
@@ -79,11 +80,14 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
         candidate_pool: int | None = None,
         source_id: str | None = None,
         extractor: Extractor | Any | None = None,
+        recall_index: RecallIndex | bool | None = None,
     ) -> None:
         """Use ``client`` if given (this provider will not close it), else connect per config.
 
         ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per recall;
         ``extractor`` (a callable, or a LangChain chat model) turns each turn into notes.
+        ``recall_index``: ``None`` (default) recalls through the client's recall index or the
+        default one (``docs/recall-index.md``), ``False`` in the daemon's order.
         """
         super().__init__(config, source_id=source_id, extractor=extractor)
         if candidate_pool is not None and candidate_pool < 1:
@@ -100,6 +104,7 @@ class MembraneContextProvider(BackendContextProvider[MembraneContextConfig, Memb
                 timeout=self._config.timeout,
             )
         self._client = client
+        self._recall_index = attach_to(client, index=recall_index)
 
     @property
     def client(self) -> AsyncMembraneClient:

@@ -12,6 +12,8 @@ from typing_extensions import Self
 from ..core.errors import InvalidRequestError
 from ..core.rerank import EmbeddingsLike, arerank, candidate_pool
 from ..membrane import AsyncMembraneClient
+from ..membrane.recall import arecall_records
+from ..membrane.recall_index import RecallIndex, attach_to
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, MemoryType, Sensitivity, TrustContext
 from ._base import BackendMemory, run_linked
@@ -45,11 +47,11 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
       :mod:`membrane_integrations.autogen._membrane_records`).
     * ``query``: each item's metadata has ``id``, ``score`` (the salience), ``type``, ``kind``,
       ``tags`` and ``sensitivity``. Keyword arguments: ``limit``, ``memory_types``.
-      **The query text does not affect the order** unless something embeds it: membraned on
-      its default SQLite store (or on PostgreSQL without an embedding endpoint) returns records
-      by salience whatever the query. Either run membraned on PostgreSQL with an embedding
-      endpoint, or pass ``embeddings=`` (any LangChain ``Embeddings``) to the constructor: the
-      memory then fetches a candidate pool (``candidate_pool``, default 4 x limit, at least 20,
+      Records are ranked for the query by the recall index (on by default: full-text plus
+      vectors, see ``docs/recall-index.md``) and each is read back from the daemon under this
+      memory's trust; with ``recall_index=False`` the order is the daemon's (by salience,
+      whatever the query). ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks:
+      the memory then fetches a candidate pool (``candidate_pool``, default 4 x limit, at least 20,
       at most 200) of the container's most salient records, embeds the query and each item's
       text, and returns the closest by cosine similarity (ties by salience). The embeddings
       object is not part of the dumped config (it may hold its own credentials): pass it again
@@ -85,10 +87,13 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
         client: AsyncMembraneClient | None = None,
         embeddings: EmbeddingsLike | None = None,
         candidate_pool: int | None = None,
+        recall_index: RecallIndex | bool | None = None,
     ) -> None:
         """Use ``client`` if given (this memory will not close it), else connect per config.
 
         ``embeddings`` turns on client-side re-ranking of ``candidate_pool`` records per query.
+        ``recall_index``: ``None`` (default) queries through the client's recall index or the
+        default one (``docs/recall-index.md``), ``False`` in the daemon's order.
         """
         super().__init__(config)
         if candidate_pool is not None and candidate_pool < 1:
@@ -117,6 +122,7 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
                 timeout=config.timeout,
             )
         self._client = client
+        self._recall_index = attach_to(client, index=recall_index)
 
     @property
     def config(self) -> MembraneMemoryConfig:
@@ -188,13 +194,26 @@ class MembraneMemory(BackendMemory, Component[MembraneMemoryConfig]):
         fetch = limit
         if self._embeddings is not None and limit > 0:
             fetch = candidate_pool(limit, self._candidate_pool)
-        records = await self._records(
-            text,
-            fetch,
-            token,
-            max_sensitivity=self._config.max_sensitivity,
-            memory_types=memory_types,
-        )
+        if self._recall_index is not None and limit > 0:
+            records = await run_linked(
+                arecall_records(
+                    self._client,
+                    self._view,
+                    text,
+                    fetch,
+                    self._config.min_salience,
+                    memory_types=memory_types,
+                ),
+                token,
+            )
+        else:
+            records = await self._records(
+                text,
+                fetch,
+                token,
+                max_sensitivity=self._config.max_sensitivity,
+                memory_types=memory_types,
+            )
         items = [item for item in (record_to_content(r, self._config) for r in records) if item]
         if self._embeddings is None:
             return items

@@ -14,6 +14,7 @@ from ..core.ttl import Expiry
 from ..membrain.tenancy import Tenancy
 from ..membrane.capture import write_note
 from ..membrane.recall import arecall_records, recall_records, record_text
+from ..membrane.recall_index import RecallIndex, attach_to
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, Sensitivity, TrustContext
 from ._clients import ClientPair
@@ -43,9 +44,10 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
       ``<recalled_memories>`` (placement as in
       :class:`~membrane_integrations.langchain.MembrainMemoryMiddleware`); the agent state
       never holds it. On membraned's default SQLite store the order is by salience whatever
-      the query; pass ``embeddings=`` (any LangChain ``Embeddings``) to re-rank a candidate
-      pool by similarity. A failed or slow (``recall_timeout``) recall is logged and the
-      model is called without it.
+      the query, so records are ranked for the message by the recall index (``recall_index``,
+      on by default) and read back from the daemon under the run's trust; ``embeddings=``
+      (any LangChain ``Embeddings``) further re-ranks a candidate pool by similarity. A failed
+      or slow (``recall_timeout``) recall is logged and the model is called without it.
     * **Capture** (``after_agent``, ``capture="off" | "user" | "user_and_assistant"``): notes,
       not a transcript (statements by default, or ``extractor=`` facts), written by a
       background writer with a deadline per write (``write_timeout``; the client's own
@@ -104,11 +106,18 @@ class MembraneMemoryMiddleware(MemoryMiddlewareBase[MembraneView]):
         flush_timeout: float = 30.0,
         max_pending: int = 1000,
         note_ttl: float | None = None,
+        recall_index: RecallIndex | bool | None = None,
     ) -> None:
-        """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``."""
+        """Build from a ``MembraneClient`` and/or an ``AsyncMembraneClient``.
+
+        ``recall_index``: the default (``None``) recalls through the client's recall index or
+        the default one for its address (``docs/recall-index.md``); ``False`` recalls in the
+        daemon's order; or a :class:`~membrane_integrations.membrane.recall_index.RecallIndex`.
+        """
         if client is None and async_client is None:
             raise ValueError("give client= (MembraneClient) and/or async_client=")
         clients = ClientPair.given(client, async_client)
+        self.recall_index = attach_to(clients.given_sync, clients.given_async, index=recall_index)
         if not 0.0 <= min_salience <= 1.0:
             raise ValueError("min_salience must be between 0 and 1")
         for name, value in (

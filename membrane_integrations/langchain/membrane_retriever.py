@@ -14,10 +14,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from langchain_core.documents import Document
-from pydantic import Field, SkipValidation
+from pydantic import Field, SkipValidation, model_validator
 
 from ..core.rerank import arerank, candidate_pool, rerank
 from ..membrane.client import AsyncMembraneClient, MembraneClient
+from ..membrane.recall_index import attach_to
 from ..membrane.tenancy import MembraneView
 from ..membrane.types import MemoryRecord, TrustContext
 from ..tools._format_membrane import render_payload
@@ -69,15 +70,14 @@ class MembraneRetriever(PlannedRetriever):
         returned (and ``trust.scopes`` defaults to it).
 
     Ranking:
-        The query only affects the order if something embeds it. membraned on its default
-        SQLite store (or on PostgreSQL without an embedding endpoint) returns records by
-        salience whatever the query; only membraned on PostgreSQL with ``embedding_endpoint``
-        and ``embedding_model`` ranks by similarity server-side. For the SQLite store, pass
-        ``embeddings=`` (any LangChain ``Embeddings``): the retriever then fetches a larger
-        candidate pool (``candidate_pool``, default 4 x k, at least 20, at most 200), embeds
-        the query and each record's text (the document's ``page_content``), and re-orders by
-        cosine similarity, ties broken by salience. The pool is still the daemon's most salient
-        records, so a topical record outside it cannot be found this way.
+        By default the recall index ranks the records for the query (full-text plus vectors,
+        see ``docs/recall-index.md``) and each is read back from the daemon by id under
+        ``trust``, which alone decides what is returned. ``redacted="mark"`` (read by id, a
+        record is never redacted, only refused) and ``recall_index=False`` use the
+        daemon's own order (by salience whatever the query on its default SQLite store).
+        ``embeddings=`` (any LangChain ``Embeddings``) further re-ranks a candidate pool
+        (``candidate_pool``, default 4 x k, at least 20, at most 200) by cosine similarity of
+        the query and each document's ``page_content``, ties broken by salience.
 
     Invoke:
         >>> from membrane_integrations.membrane import MembraneClient
@@ -100,6 +100,13 @@ class MembraneRetriever(PlannedRetriever):
     redacted: Literal["skip", "mark"] = "skip"
     embeddings: SkipValidation[Any] = Field(default=None, exclude=True, repr=False)
     candidate_pool: int | None = Field(default=None, ge=1, le=10000)
+    recall_index: SkipValidation[Any] = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _attach_index(self) -> Any:
+        # before any client is derived, so derived clients share the index
+        self.recall_index = attach_to(self.client, self.async_client, index=self.recall_index)
+        return self
 
     @property
     def view(self) -> MembraneView:
@@ -111,6 +118,19 @@ class MembraneRetriever(PlannedRetriever):
     def _plan(self, query: str, k: int | None) -> Plan[list[Document]]:
         size = self.k if k is None else k
         view = self.view
+        pool = size if self.embeddings is None else candidate_pool(size, self.candidate_pool)
+        if self.recall_index is not None and self.redacted == "skip":
+            recalled: list[MemoryRecord] = yield call(
+                MembraneClient.recall,
+                AsyncMembraneClient.recall,
+                query,
+                view=view,
+                limit=pool,
+                min_salience=self.min_salience,
+                memory_types=self.memory_types,
+            )
+            docs = [record_document(r) for r in recalled]
+            return (yield from self._ranked(query, docs, size))
         records: list[MemoryRecord] = yield call(
             MembraneClient.retrieve,
             AsyncMembraneClient.retrieve,
@@ -124,6 +144,9 @@ class MembraneRetriever(PlannedRetriever):
             else candidate_pool(size, self.candidate_pool),
         )
         docs = [record_document(r) for r in records if view.visible(r)]
+        return (yield from self._ranked(query, docs, size))
+
+    def _ranked(self, query: str, docs: list[Document], size: int) -> Plan[list[Document]]:
         if self.embeddings is None:
             return docs[:size]
         ranked: list[Document] = yield local(

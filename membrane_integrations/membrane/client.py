@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import grpc.aio
@@ -38,6 +38,10 @@ from .models import (
 )
 from .proto import membrane_pb2_grpc
 
+if TYPE_CHECKING:
+    from .recall_index import RecallIndex
+    from .tenancy import MembraneView
+
 __all__ = ["AsyncMembraneClient", "MembraneClient"]
 
 T = TypeVar("T")
@@ -48,6 +52,23 @@ _new_stub: Callable[[Any], Any] = membrane_pb2_grpc.MembraneServiceStub
 
 class _Base(FromConfig[ClientConfig]):
     """Configuration, repr and flow construction shared by both clients."""
+
+    #: The recall index this client's accepted writes update (``recall_index`` package); the
+    #: Membrane memory surfaces attach the default one. Never updated for a refused write.
+    recall_index: RecallIndex | None = None
+
+    def _index_written(self, record: MemoryRecord, *, retired: Sequence[str] = ()) -> MemoryRecord:
+        if self.recall_index is not None:
+            self.recall_index.on_written(record, retired=retired)
+        return record
+
+    def _index_retired(self, record_id: str) -> None:
+        if self.recall_index is not None:
+            self.recall_index.on_retired([record_id])
+
+    def _index_contested(self, record_id: str) -> None:
+        if self.recall_index is not None:
+            self.recall_index.on_contested(record_id)
 
     @property
     def addr(self) -> str:
@@ -145,7 +166,9 @@ class MembraneClient(Closing, _Base):
         ``grpc.aio`` channel (even when this client was given a ``channel``), so close it with
         ``await aclose()`` when done.
         """
-        return AsyncMembraneClient._from_config(self._config)
+        twin = AsyncMembraneClient._from_config(self._config)
+        twin.recall_index = self.recall_index
+        return twin
 
     # --- ingestion ---------------------------------------------------------------------------
 
@@ -173,7 +196,7 @@ class MembraneClient(Closing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return self._run(call, timeout)
+        return self._index_written(self._run(call, timeout))
 
     def ingest_tool_output(
         self,
@@ -201,7 +224,7 @@ class MembraneClient(Closing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return self._run(call, timeout)
+        return self._index_written(self._run(call, timeout))
 
     def ingest_observation(
         self,
@@ -227,7 +250,7 @@ class MembraneClient(Closing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return self._run(call, timeout)
+        return self._index_written(self._run(call, timeout))
 
     def ingest_outcome(
         self,
@@ -242,7 +265,7 @@ class MembraneClient(Closing, _Base):
         call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
-        return self._run(call, timeout)
+        return self._index_written(self._run(call, timeout))
 
     def ingest_working_state(
         self,
@@ -274,7 +297,7 @@ class MembraneClient(Closing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return self._run(call, timeout)
+        return self._index_written(self._run(call, timeout))
 
     # --- retrieval ---------------------------------------------------------------------------
 
@@ -328,6 +351,24 @@ class MembraneClient(Closing, _Base):
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
         return self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
+    def recall(
+        self,
+        query: str,
+        *,
+        view: MembraneView,
+        limit: int = 10,
+        min_salience: float = 0.0,
+        memory_types: Sequence[MemoryType | str] | None = None,
+    ) -> list[MemoryRecord]:
+        """Up to ``limit`` records of ``view`` for ``query``, best first.
+
+        Through :attr:`recall_index` when one is attached (ranked by meaning; each record read
+        back by id under ``view.trust``), else in the daemon's order (``membrane.recall``).
+        """
+        from .recall import recall_records
+
+        return recall_records(self, view, query, limit, min_salience, memory_types=memory_types)
+
     # --- revision ----------------------------------------------------------------------------
 
     def supersede(
@@ -345,7 +386,8 @@ class MembraneClient(Closing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
+        record = self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
+        return self._index_written(record, retired=[old_id])
 
     def fork(
         self,
@@ -362,13 +404,16 @@ class MembraneClient(Closing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
+        return self._index_written(
+            self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
+        )
 
     def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
         self._run(ops.retract(record_id, actor, rationale), timeout)
+        self._index_retired(record_id)
 
     def merge(
         self,
@@ -385,7 +430,8 @@ class MembraneClient(Closing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
+        record = self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
+        return self._index_written(record, retired=list(record_ids))
 
     def contest(
         self,
@@ -398,6 +444,7 @@ class MembraneClient(Closing, _Base):
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
         self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
+        self._index_contested(record_id)
 
     # --- reinforcement -----------------------------------------------------------------------
 
@@ -505,7 +552,9 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         Same address, key, TLS, timeout, retry policy and channel options; it opens its own
         channel (even when this client was given a ``channel``), so ``close()`` it when done.
         """
-        return MembraneClient._from_config(self._config)
+        twin = MembraneClient._from_config(self._config)
+        twin.recall_index = self.recall_index
+        return twin
 
     # --- ingestion ---------------------------------------------------------------------------
 
@@ -533,7 +582,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return await self._run(call, timeout)
+        return self._index_written(await self._run(call, timeout))
 
     async def ingest_tool_output(
         self,
@@ -561,7 +610,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return await self._run(call, timeout)
+        return self._index_written(await self._run(call, timeout))
 
     async def ingest_observation(
         self,
@@ -587,7 +636,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return await self._run(call, timeout)
+        return self._index_written(await self._run(call, timeout))
 
     async def ingest_outcome(
         self,
@@ -602,7 +651,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         call = ops.ingest_outcome(
             target_record_id, outcome_status, source=source, timestamp=timestamp
         )
-        return await self._run(call, timeout)
+        return self._index_written(await self._run(call, timeout))
 
     async def ingest_working_state(
         self,
@@ -634,7 +683,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
             scope=scope,
             timestamp=timestamp,
         )
-        return await self._run(call, timeout)
+        return self._index_written(await self._run(call, timeout))
 
     # --- retrieval ---------------------------------------------------------------------------
 
@@ -688,6 +737,22 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         """Fetch one record by id (never redacted; PERMISSION_DENIED when not visible)."""
         return await self._run(ops.retrieve_by_id(record_id, trust=trust), timeout)
 
+    async def recall(
+        self,
+        query: str,
+        *,
+        view: MembraneView,
+        limit: int = 10,
+        min_salience: float = 0.0,
+        memory_types: Sequence[MemoryType | str] | None = None,
+    ) -> list[MemoryRecord]:
+        """Like :meth:`MembraneClient.recall`, async."""
+        from .recall import arecall_records
+
+        return await arecall_records(
+            self, view, query, limit, min_salience, memory_types=memory_types
+        )
+
     # --- revision ----------------------------------------------------------------------------
 
     async def supersede(
@@ -705,7 +770,8 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
+        record = await self._run(ops.supersede(old_id, new_record, actor, rationale), timeout)
+        return self._index_written(record, retired=[old_id])
 
     async def fork(
         self,
@@ -722,13 +788,16 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
+        return self._index_written(
+            await self._run(ops.fork(source_id, forked_record, actor, rationale), timeout)
+        )
 
     async def retract(
         self, record_id: str, actor: str, rationale: str, *, timeout: float | None = None
     ) -> None:
         """Soft-delete a record."""
         await self._run(ops.retract(record_id, actor, rationale), timeout)
+        self._index_retired(record_id)
 
     async def merge(
         self,
@@ -745,7 +814,8 @@ class AsyncMembraneClient(AsyncClosing, _Base):
         source id is dropped so the daemon assigns a new one, and a missing ``sensitivity``
         or ``lifecycle`` gets ingestion's defaults (``low``; decay by type).
         """
-        return await self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
+        record = await self._run(ops.merge(record_ids, merged_record, actor, rationale), timeout)
+        return self._index_written(record, retired=list(record_ids))
 
     async def contest(
         self,
@@ -758,6 +828,7 @@ class AsyncMembraneClient(AsyncClosing, _Base):
     ) -> None:
         """Mark a record as contested by conflicting evidence."""
         await self._run(ops.contest(record_id, contesting_ref, actor, rationale), timeout)
+        self._index_contested(record_id)
 
     # --- reinforcement -----------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Recall for memory layers: a container's own records for a query, and their text for a model.
 
-The context providers and the agent middlewares recall the same way: retrieve with the view's
-trust, keep only the records of its one scope that are not retracted, over-fetching (and then
-fetching everything) when foreign unscoped records take places under the limit; and show each
-record as one line of text.
+Every Membrane memory surface recalls the same way. With a recall index attached to the client
+(the default, see :mod:`.recall_index`), the index ranks the container's records for the query
+and the daemon returns each candidate under the view's trust. Without one: retrieve with the
+view's trust (the daemon's order: salience, whatever the query), keep only the records of its
+one scope that are not retracted, over-fetching (and then fetching everything) when foreign
+unscoped records take places under the limit. Either way each record shows as one line of text.
 
 Example:
     >>> from membrane_integrations.membrane.types import SemanticPayload
@@ -15,11 +17,12 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from .client import AsyncMembraneClient, MembraneClient
 from .tenancy import MembraneView
-from .types import EpisodicPayload, MemoryRecord, SemanticPayload, WorkingPayload
+from .types import EpisodicPayload, MemoryRecord, MemoryType, SemanticPayload, WorkingPayload
 
 __all__ = ["NOTE_PREDICATE", "PREDICATE", "arecall_records", "recall_records", "record_text"]
 
@@ -68,13 +71,28 @@ def _own(view: MembraneView, records: list[MemoryRecord]) -> list[MemoryRecord]:
 
 
 def recall_records(
-    client: MembraneClient, view: MembraneView, query: str, limit: int, min_salience: float
+    client: MembraneClient,
+    view: MembraneView,
+    query: str,
+    limit: int,
+    min_salience: float,
+    *,
+    memory_types: Sequence[MemoryType | str] | None = None,
 ) -> list[MemoryRecord]:
     """Up to ``limit`` records of the view's scope for ``query``, best first (sync)."""
+    index = getattr(client, "recall_index", None)
+    if index is not None:
+        return index.recall(  # type: ignore[no-any-return]
+            client, view, query, limit, min_salience=min_salience, memory_types=memory_types
+        )
     fetch = _first_fetch(limit)
     while True:
         records = client.retrieve(
-            query, trust=view.trust, min_salience=max(min_salience, _VISIBLE), limit=fetch
+            query,
+            trust=view.trust,
+            memory_types=memory_types,
+            min_salience=max(min_salience, _VISIBLE),
+            limit=fetch,
         )
         own = _own(view, records)
         # Foreign unscoped records may have taken places under the limit: fetch them all.
@@ -84,13 +102,28 @@ def recall_records(
 
 
 async def arecall_records(
-    client: AsyncMembraneClient, view: MembraneView, query: str, limit: int, min_salience: float
+    client: AsyncMembraneClient,
+    view: MembraneView,
+    query: str,
+    limit: int,
+    min_salience: float,
+    *,
+    memory_types: Sequence[MemoryType | str] | None = None,
 ) -> list[MemoryRecord]:
     """Like :func:`recall_records`, async."""
+    index = getattr(client, "recall_index", None)
+    if index is not None:
+        return await index.arecall(  # type: ignore[no-any-return]
+            client, view, query, limit, min_salience=min_salience, memory_types=memory_types
+        )
     fetch = _first_fetch(limit)
     while True:
         records = await client.retrieve(
-            query, trust=view.trust, min_salience=max(min_salience, _VISIBLE), limit=fetch
+            query,
+            trust=view.trust,
+            memory_types=memory_types,
+            min_salience=max(min_salience, _VISIBLE),
+            limit=fetch,
         )
         own = _own(view, records)
         if fetch == 0 or len(own) >= limit or len(records) < fetch:

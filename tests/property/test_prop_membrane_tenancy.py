@@ -74,6 +74,10 @@ class AsyncSpyClient(AsyncMembraneClient):
         self.trusts.append(kwargs["trust"])
         return await super().retrieve(*args, **kwargs)
 
+    async def retrieve_by_id(self, *args: Any, **kwargs: Any) -> MemoryRecord:
+        self.trusts.append(kwargs["trust"])
+        return await super().retrieve_by_id(*args, **kwargs)
+
 
 @pytest.fixture(scope="module")
 def daemon() -> Iterator[Membraned]:
