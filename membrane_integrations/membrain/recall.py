@@ -177,6 +177,14 @@ def merge(first: SearchResponse, second: SearchResponse) -> SearchResponse:
     """``first``'s reply with the nodes and edges only ``second`` found appended (in its order).
 
     A memory in both keeps ``first``'s hit (its score for the caller's query).
+
+    >>> from membrane_integrations.membrain.models import MemoryNode, SearchResponse
+    >>> def reply(*hits):
+    ...     nodes = [MemoryNode(id=i, content=i, semantic_score=s) for i, s in hits]
+    ...     return SearchResponse(results=nodes)
+    >>> both = merge(reply(("a", 0.9)), reply(("b", 0.7), ("a", 0.2)))
+    >>> [(node.id, node.semantic_score) for node in both.nodes]
+    [('a', 0.9), ('b', 0.7)]
     """
     ids = {node.id for node in first.nodes}
     pairs = {(e.source.id, e.target.id) for e in first.edges}
