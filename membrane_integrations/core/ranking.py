@@ -302,13 +302,14 @@ def fuse(
     *,
     fusion: Fusion = DEFAULT_FUSION,
     constant: int = DEFAULT_RRF_CONSTANT,
+    lexical_weight: float = 0.5,
 ) -> list[int]:
     """The order of items from their lexical and (optional) semantic scores.
 
-    Without semantic scores: by lexical score. With them: the mean of the two min-max
-    normalised scores (``fusion="linear"``, the default), or reciprocal-rank fusion of the
-    lexical ranking (matching items only) and the semantic ranking (``fusion="rrf"``). Ties by
-    salience, then input order.
+    Without semantic scores: by lexical score. With them: the weighted mean of the two min-max
+    normalised scores (``fusion="linear"``, the default; ``lexical_weight`` on the lexical side,
+    the rest on the semantic one), or reciprocal-rank fusion of the lexical ranking (matching
+    items only) and the semantic ranking (``fusion="rrf"``). Ties by salience, then input order.
 
     >>> import numpy as np
     >>> fuse(np.array([0.0, 2.0, 1.0]), np.array([0.2, 0.1, 0.5]))
@@ -317,6 +318,8 @@ def fuse(
     [2, 1, 0]
     >>> fuse(np.array([0.0, 0.0, 0.0]), None, [0.1, 0.9, 0.5])
     [1, 2, 0]
+    >>> fuse(np.array([1.0, 0.0]), np.array([0.0, 1.0]), lexical_weight=0.4)
+    [1, 0]
     """
     import numpy as np
 
@@ -326,8 +329,10 @@ def fuse(
         return [int(i) for i in _ranked(lexical, weights)]
     if semantic.shape[0] != size:
         raise ValueError("one semantic score per text is needed")
+    if not 0.0 <= lexical_weight <= 1.0:
+        raise ValueError("lexical_weight must be between 0 and 1")
     if fusion == "linear":
-        fused = (_minmax(lexical) + _minmax(semantic)) / 2.0
+        fused = lexical_weight * _minmax(lexical) + (1.0 - lexical_weight) * _minmax(semantic)
     elif fusion == "rrf":
         ranks = [_ranked(lexical, weights, positive_only=True), _ranked(semantic, weights)]
         fused = _rrf(ranks, size, constant, None)
@@ -370,12 +375,14 @@ def hybrid_order(
     semantic: Sequence[float] | Any | None = None,
     salience: Sequence[float] | None = None,
     fusion: Fusion = DEFAULT_FUSION,
+    lexical_weight: float = 0.5,
 ) -> list[int]:
     """Indexes of ``texts`` best first for ``query``: BM25 fused with the semantic side.
 
     The semantic side, first given wins: ``semantic`` (precomputed scores, e.g. a server's),
     ``query_vector`` + ``vectors``, or ``embeddings`` (any LangChain ``Embeddings``: the query
-    and the texts are embedded in one batch). With none of them, BM25 alone. Ties by
+    and the texts are embedded in one batch). With none of them, BM25 alone. ``fusion`` and
+    ``lexical_weight`` are :func:`fuse`'s. Ties by
     ``salience`` (higher first), then input order. The result is a permutation of the indexes.
 
     >>> class Letters:  # a toy embedder: counts of a, b, c
@@ -395,7 +402,7 @@ def hybrid_order(
         semantic_side = semantic_scores(
             qv, _check_vectors(embeddings.embed_documents(list(texts)), len(texts))
         )
-    return fuse(lexical, semantic_side, salience, fusion=fusion)
+    return fuse(lexical, semantic_side, salience, fusion=fusion, lexical_weight=lexical_weight)
 
 
 async def _maybe_async(embeddings: Any, name: str, arg: Any) -> Any:
@@ -415,6 +422,7 @@ async def ahybrid_order(
     semantic: Sequence[float] | Any | None = None,
     salience: Sequence[float] | None = None,
     fusion: Fusion = DEFAULT_FUSION,
+    lexical_weight: float = 0.5,
 ) -> list[int]:
     """Like :func:`hybrid_order`, awaiting ``aembed_query`` / ``aembed_documents`` when present.
 
@@ -428,4 +436,4 @@ async def ahybrid_order(
         qv = await _maybe_async(embeddings, "embed_query", query)
         docs = await _maybe_async(embeddings, "embed_documents", list(texts))
         semantic_side = semantic_scores(qv, _check_vectors(docs, len(texts)))
-    return fuse(lexical, semantic_side, salience, fusion=fusion)
+    return fuse(lexical, semantic_side, salience, fusion=fusion, lexical_weight=lexical_weight)

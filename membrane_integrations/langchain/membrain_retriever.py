@@ -18,11 +18,10 @@ from langchain_core.documents import Document
 from pydantic import Field, model_validator
 
 from ..membrain._add_token import is_add_token
-from ..membrain.client import AsyncMembrainClient, MembrainClient
 from ..membrain.models import MemoryNode, SearchResponse
-from ..membrain.recall import choose, search_args
+from ..membrain.recall import recall_plan
 from ..membrain.tenancy import Tenancy
-from ._driver import Plan, call
+from ._driver import Plan
 from ._retriever import PlannedRetriever
 
 __all__ = ["MembrainRetriever", "search_documents"]
@@ -136,19 +135,14 @@ class MembrainRetriever(PlannedRetriever):
     def _plan(self, query: str, k: int | None) -> Plan[list[Document]]:
         size = self.k if k is None else k
         tenancy = Tenancy(self.container)
-        response: SearchResponse = yield call(
-            MembrainClient.search,
-            AsyncMembrainClient.search,
+        chosen = yield from recall_plan(
+            tenancy,
             query,
-            **search_args(
-                tenancy,
-                size,
-                scope=self.scope,
-                rerank=(not self.include_edges) if self.rerank is None else self.rerank,
-                response_format=self.response_format,
-            ),
+            size,
+            scope=self.scope,
+            rerank=(not self.include_edges) if self.rerank is None else self.rerank,
+            response_format=self.response_format,
         )
-        chosen = choose(tenancy, query, response, size)
         # k memories; with include_edges, the edges touching them come after (not counted)
         return search_documents(
             chosen,

@@ -126,6 +126,18 @@ def test_linear_fusion_and_unknown_fusion() -> None:
         fuse(lexical, semantic, fusion="max")  # type: ignore[arg-type]
 
 
+def test_lexical_weight_tilts_the_linear_fusion_and_is_bounded() -> None:
+    # normalised: lexical [1, 0, 1/3], semantic [0, 1, 0.9]
+    lexical, semantic = np.array([3.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.9])
+    assert fuse(lexical, semantic, lexical_weight=0.9) == [0, 2, 1]
+    assert fuse(lexical, semantic, lexical_weight=0.1) == [1, 2, 0]
+    texts = ["tea tea tea", "coffee", "tea"]
+    assert hybrid_order("tea", texts, semantic=[0.0, 1.0, 0.9], lexical_weight=1.0)[0] == 0
+    for weight in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="lexical_weight"):
+            fuse(lexical, semantic, lexical_weight=weight)
+
+
 async def test_ahybrid_order_awaits_async_methods_and_matches_sync() -> None:
     texts = ["deploy friday", "a cup of tea", "piano tea tea"]
     emb = AsyncBagOfWords()
