@@ -4,8 +4,8 @@ The reference client (``membrane-client`` 0.2.0, from ``clients/python`` of the 
 tree) needs protobuf >= 6.31.1, which the project's own venv cannot hold beside AutoGen
 (autogen-core pins protobuf ~= 5.29). Differential tests and the overhead benchmark therefore run
 it in its own interpreter, as a subprocess. The venv also gets this project's runtime
-dependencies (httpx, pydantic), so ``PYTHONPATH=<repo root>`` lets the same process import
-``membrane_integrations.membrane`` beside ``membrane``.
+dependencies (the base ``dependencies`` of pyproject.toml), so ``PYTHONPATH=<repo root>`` lets
+the same process import ``membrane_integrations.membrane`` beside ``membrane``.
 
 Usage::
 
@@ -30,7 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "upstream" / "membrane-v0.2.0" / "clients" / "python"
-OUR_RUNTIME_DEPS = ("httpx>=0.27,<1", "pydantic>=2.7,<3")
+# The package's base dependencies, as pyproject.toml declares them (tests/unit checks they agree).
+OUR_RUNTIME_DEPS = ("httpx>=0.27,<1", "pydantic>=2.7,<3", "google-re2>=1.1,<2")
 
 
 def reference_source() -> Path:
