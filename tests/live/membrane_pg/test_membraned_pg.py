@@ -244,9 +244,14 @@ def test_client_side_rerank_reaches_the_floor_on_postgres(
     daemon, labels = seeded
     embeddings = HashingLangChainEmbeddings()
     with daemon.client(timeout=30) as client:
-        plain = MembraneRetriever(client=client, scope=SCOPE, k=5)
+        plain = MembraneRetriever(recall_index=False, client=client, scope=SCOPE, k=5)
         reranked = MembraneRetriever(
-            client=client, scope=SCOPE, k=5, embeddings=embeddings, candidate_pool=40
+            recall_index=False,
+            client=client,
+            scope=SCOPE,
+            k=5,
+            embeddings=embeddings,
+            candidate_pool=40,
         )
         assert (
             recall_at_5([[d.id or "" for d in plain.invoke(q)] for q, _ in QUERIES], labels) < 0.35
@@ -262,6 +267,7 @@ async def test_client_side_rerank_after_the_backfill_async(
     daemon, labels = backfilled
     async with daemon.async_client(timeout=30) as aclient:
         retriever = MembraneRetriever(
+            recall_index=False,
             async_client=aclient,
             scope=SCOPE,
             k=5,
@@ -322,9 +328,13 @@ async def test_memory_query_reranks_on_postgres(
     daemon, labels = backfilled
     config = MembraneMemoryConfig(container=SCOPE, addr=daemon.addr, k=5)
     async with daemon.async_client(timeout=30) as aclient:
-        plain = MembraneMemory(config, client=aclient)
+        plain = MembraneMemory(config, recall_index=False, client=aclient)
         memory = MembraneMemory(
-            config, client=aclient, embeddings=HashingLangChainEmbeddings(), candidate_pool=40
+            config,
+            recall_index=False,
+            client=aclient,
+            embeddings=HashingLangChainEmbeddings(),
+            candidate_pool=40,
         )
         server = [
             [str((h.metadata or {})["id"]) for h in (await plain.query(q)).results]

@@ -4,6 +4,8 @@ The labelled corpus (``corpus.py``) spreads salience across topics, so salience 
 recall@5 floor; ``MembraneRetriever(embeddings=...)`` and ``MembraneMemory(embeddings=...)``
 must reach it with the emulator's hashed embedder behind a LangChain ``Embeddings``. The size
 of the candidate pool asked of the daemon is observed on our own client (a spy on ``retrieve``).
+These are the surfaces with their recall index off (``recall_index=False``): the pool re-rank
+of the daemon's own order; with the index (the default) see ``tests/live/membrane_recall``.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ async def test_retriever_without_embeddings_ignores_the_query(
     daemon: Membraned, seeded: dict[str, str]
 ) -> None:
     with MembraneClient(daemon.addr, api_key=API_KEY) as client:
-        retriever = MembraneRetriever(client=client, scope=SCOPE, k=5)
+        retriever = MembraneRetriever(recall_index=False, client=client, scope=SCOPE, k=5)
         first = _ids(retriever.invoke(QUERIES[0][0]))
         assert all(_ids(retriever.invoke(q)) == first for q, _ in QUERIES[1:])
         saliences = [d.metadata["salience"] for d in retriever.invoke("anything")]
@@ -86,10 +88,15 @@ async def test_retriever_reranks_with_embeddings(daemon: Membraned, seeded: dict
     embeddings = HashingLangChainEmbeddings()
     with MembraneClient(daemon.addr, api_key=API_KEY) as client:
         limits = spy_limits(client)
-        plain = MembraneRetriever(client=client, scope=SCOPE, k=5)
+        plain = MembraneRetriever(recall_index=False, client=client, scope=SCOPE, k=5)
         # the pool covers the whole corpus: a record outside the pool cannot be re-ranked in
         retriever = MembraneRetriever(
-            client=client, scope=SCOPE, k=5, embeddings=embeddings, candidate_pool=40
+            recall_index=False,
+            client=client,
+            scope=SCOPE,
+            k=5,
+            embeddings=embeddings,
+            candidate_pool=40,
         )
         salience_first = seeded[plain.invoke("anything")[0].id or ""]
         ranked = [_ids(retriever.invoke(q)) for q, _ in QUERIES]
@@ -99,7 +106,9 @@ async def test_retriever_reranks_with_embeddings(daemon: Membraned, seeded: dict
         assert len(retriever.invoke(QUERIES[0][0], k=2)) == 2
         assert limits[-1] == 40
         # without candidate_pool the daemon is asked for 4 x k with a floor of 20
-        default_pool = MembraneRetriever(client=client, scope=SCOPE, k=6, embeddings=embeddings)
+        default_pool = MembraneRetriever(
+            recall_index=False, client=client, scope=SCOPE, k=6, embeddings=embeddings
+        )
         assert len(default_pool.invoke(QUERIES[0][0])) == 6
         assert limits[-1] == 24
     assert recall_at_5(ranked, seeded) >= RECALL_FLOOR
@@ -112,6 +121,7 @@ async def test_retriever_reranks_async(daemon: Membraned, seeded: dict[str, str]
     async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as aclient:
         limits = spy_limits(aclient)
         retriever = MembraneRetriever(
+            recall_index=False,
             async_client=aclient,
             scope=SCOPE,
             k=5,
@@ -128,9 +138,13 @@ async def test_memory_query_reranks_with_embeddings(
 ) -> None:
     config = MembraneMemoryConfig(container=SCOPE, addr=daemon.addr, k=5)
     async with AsyncMembraneClient(daemon.addr, api_key=API_KEY) as aclient:
-        plain = MembraneMemory(config, client=aclient)
+        plain = MembraneMemory(config, recall_index=False, client=aclient)
         memory = MembraneMemory(
-            config, client=aclient, embeddings=HashingLangChainEmbeddings(), candidate_pool=40
+            config,
+            recall_index=False,
+            client=aclient,
+            embeddings=HashingLangChainEmbeddings(),
+            candidate_pool=40,
         )
         ranked: list[list[str]] = []
         plain_ranked: list[list[str]] = []
