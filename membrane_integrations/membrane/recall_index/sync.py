@@ -9,7 +9,9 @@ syncs list everything. Records the sync indexes are exactly those the view may s
 
 Scheduling: the first recall of a view in a process registers it with the index's one sync
 thread, which syncs it at once (the "open") and then every ``sync_interval`` seconds, with its
-own synchronous client (a copy of the caller's settings), so no caller waits on a listing.
+own synchronous client (a copy of the caller's settings), so no caller waits on a listing. The
+views of one daemon (the same client settings) share that one client: the channels the sync
+holds grow with the daemons a process talks to, never with its tenants or sessions.
 
 Example:
     >>> pages(full=False), pages(full=True)
@@ -88,6 +90,7 @@ def _sync_client(client: Any) -> MembraneClient:
 class _Job:
     client: MembraneClient
     view: MembraneView
+    config: Any = None
     due: float = 0.0
     rounds: int = 0
     failures: int = 0
@@ -104,6 +107,7 @@ class Syncer:
         self._index = weakref.ref(index)
         self.interval = float(getattr(index, "sync_interval", 30.0))
         self._jobs: dict[tuple[Any, ...], _Job] = {}
+        self._clients: dict[Any, MembraneClient] = {}  # one sync client per daemon config
         self._cond = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -116,7 +120,11 @@ class Syncer:
             job = self._jobs.get(key)
             if job is not None:
                 return job
-            job = _Job(_sync_client(client), view)
+            config = client._config
+            shared = self._clients.get(config)
+            if shared is None:
+                shared = self._clients[config] = _sync_client(client)
+            job = _Job(shared, view, config)
             self._jobs[key] = job
             if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(
@@ -170,21 +178,27 @@ class Syncer:
         with self._cond:
             for key in [k for k, v in self._jobs.items() if v is job]:
                 del self._jobs[key]
-        job.client.close()
+            # the shared client goes when no view of its daemon is left
+            orphaned = all(other.config != job.config for other in self._jobs.values())
+            if orphaned:
+                self._clients.pop(job.config, None)
+        if orphaned:
+            job.client.close()
         job.done.set()
 
     def stop(self) -> None:
         """Stop the thread and close the sync clients (idempotent)."""
         with self._cond:
             self._stopped = True
-            jobs = list(self._jobs.values())
+            clients = list(self._clients.values())
             self._jobs.clear()
+            self._clients.clear()
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=30)
-        for job in jobs:
-            job.client.close()
+        for client in clients:
+            client.close()
 
 
 def syncer_for(index: RecallIndex) -> Syncer:
