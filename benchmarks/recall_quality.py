@@ -344,7 +344,11 @@ async def _membrain_autogen(env: Env) -> Ask:
     return ask
 
 
-@surface("membrain.middleware", "membrain", "MembrainMemoryMiddleware recall (as before_model)")
+@surface(
+    "membrain.middleware",
+    "membrain",
+    "MembrainMemoryMiddleware recall (what wrap_model_call injects)",
+)
 async def _membrain_middleware(env: Env) -> Ask:
     from membrane_integrations.langchain import MembrainMemoryMiddleware
 
@@ -433,7 +437,11 @@ async def _membrane_autogen(env: Env) -> Ask:
     return ask
 
 
-@surface("membrane.middleware", "membrane", "MembraneMemoryMiddleware recall (as before_model)")
+@surface(
+    "membrane.middleware",
+    "membrane",
+    "MembraneMemoryMiddleware recall (what wrap_model_call injects)",
+)
 async def _membrane_middleware(env: Env) -> Ask:
     from membrane_integrations.langchain import MembraneMemoryMiddleware
 
