@@ -32,7 +32,7 @@ from typing_extensions import Self
 from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
-from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
+from ..core.notes import Extractor, Note, Turn, extracted_notes, note_key, statements
 from ..core.ttl import Expiry, check_ttl, system_clock
 from ._messages import RECALL_MARK, capture_candidates, capture_key, recall_query, role_of
 from .config import _ContextConfig
@@ -345,19 +345,11 @@ class BackendContextProvider(ContextProvider, SerializationMixin, ABC, Generic[C
         self, identity: I, turn: Turn, turn_key: str, deadline: float, expiry: Expiry | None
     ) -> None:
         assert self.extractor is not None
-        try:
-            notes = as_notes(self.extractor(turn))
-        except Exception as exc:
-            # the turn is not lost: its statements are stored as the default capture would
-            logger.warning(
-                "%s extractor failed; storing the turn's statements instead: %s",
-                type(self).__name__,
-                self._detail(exc),
-            )
-            notes = default_notes(turn)
+        notes = extracted_notes(
+            self.extractor, turn, owner=type(self).__name__, detail=self._detail
+        )
         for note in notes:
-            key = _digest([turn_key, note.text, note.replaces])
-            self._write(identity, "note", note, key, deadline, expiry)
+            self._write(identity, "note", note, note_key(turn_key, note), deadline, expiry)
 
     # -- serialisation (the framework's SerializationMixin) -----------------------------------
 

@@ -27,7 +27,9 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,12 +40,16 @@ __all__ = [
     "Note",
     "Turn",
     "default_notes",
+    "extracted_notes",
     "is_statement",
+    "note_key",
     "parse_notes",
     "render_turn",
     "statements",
     "strip_recalled",
 ]
+
+logger = logging.getLogger("membrane_integrations.notes")
 
 MAX_NOTE_CHARS = 4000
 MAX_NOTES = 20
@@ -224,3 +230,43 @@ def as_notes(items: Sequence[object]) -> list[Note]:
         if text:
             notes.append(Note(text, note.replaces))
     return notes[:MAX_NOTES]
+
+
+def extracted_notes(
+    extractor: Extractor,
+    turn: Turn,
+    *,
+    owner: str,
+    detail: Callable[[BaseException], str] = repr,
+) -> list[Note]:
+    """What ``extractor`` makes of ``turn``; if it fails, the turn's statements (never lost).
+
+    The failure is logged as a warning naming ``owner`` (the capturing layer) with
+    ``detail(exc)`` (the layer's redacted text of it).
+
+    >>> def broken(turn: Turn) -> list[str]:
+    ...     raise RuntimeError("model down")
+    >>> turn = Turn(messages=(("user", "I live in Porto. Where do you live?"),))
+    >>> extracted_notes(broken, turn, owner="demo") == default_notes(turn)
+    True
+    >>> extracted_notes(lambda turn: ["Lives in Porto"], turn, owner="demo")
+    [Note(text='Lives in Porto', replaces=None)]
+    """
+    try:
+        return as_notes(extractor(turn))
+    except Exception as exc:
+        logger.warning(
+            "%s extractor failed; storing the turn's statements instead: %s", owner, detail(exc)
+        )
+        return default_notes(turn)
+
+
+def note_key(turn_key: str, note: Note) -> str:
+    """32 hex digits naming one extracted note of one turn (its ledger and tag key).
+
+    >>> key = note_key("turn-1", Note("I live in Porto."))
+    >>> len(key), key == note_key("t", Note("a"))
+    (32, False)
+    """
+    data = json.dumps([turn_key, note.text, note.replaces], ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]

@@ -62,7 +62,7 @@ from typing_extensions import NotRequired
 from ..core.background import BackgroundWriter, Unwritten
 from ..core.context_text import FOOTER, render_numbered
 from ..core.errors import InvalidRequestError, redact
-from ..core.notes import Extractor, Note, Turn, as_notes, default_notes, statements
+from ..core.notes import Extractor, Note, Turn, extracted_notes, note_key, statements
 from ..core.ttl import Expiry, check_ttl, system_clock
 from ._clients import ClientPair
 from .extractor import ChatModelExtractor, as_extractor
@@ -174,12 +174,6 @@ def _from_context(context: Any, key: str) -> Any:
     if isinstance(context, Mapping):
         return context.get(key)
     return getattr(context, key, None)
-
-
-def note_key(turn_key: str, note: Note) -> str:
-    """32 hex digits naming one extracted note of one turn."""
-    data = json.dumps([turn_key, note.text, note.replaces], ensure_ascii=False)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
 class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[I]):
@@ -539,16 +533,9 @@ class MemoryMiddlewareBase(AgentMiddleware[MemoryState, Any, Any], ABC, Generic[
         self, identity: I, turn: Turn, turn_key: str, deadline: float, expiry: Expiry | None
     ) -> None:
         assert self.extractor is not None
-        try:
-            notes = as_notes(self.extractor(turn))
-        except Exception as exc:
-            # the turn is not lost: its statements are stored as the default capture would
-            logger.warning(
-                "%s extractor failed; storing the turn's statements instead: %s",
-                type(self).__name__,
-                self._detail(exc),
-            )
-            notes = default_notes(turn)
+        notes = extracted_notes(
+            self.extractor, turn, owner=type(self).__name__, detail=self._detail
+        )
         for note in notes:
             self._write(identity, "note", note, note_key(turn_key, note), deadline, expiry)
 
